@@ -1,0 +1,179 @@
+"""The `kam` command line (DESIGN §8). Exit 0 on success; otherwise one line on stderr and non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+
+from kam_console import __version__
+from kam_console.errors import KamError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, non-zero, as the contract says
+        raise _UsageError(message)
+
+
+class _UsageError(Exception):
+    pass
+
+
+def render(rows: list[dict], columns: Sequence[str], fmt: str) -> str:
+    """Rows as an aligned table, CSV (header + rows) or a JSON array of objects."""
+    if fmt == "json":
+        return json.dumps([{c: r.get(c) for c in columns} for r in rows], ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+        return buf.getvalue()
+    import unicodedata
+
+    def width(s: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+    cells = [[str(c) for c in columns]] + [["" if r.get(c) is None else str(r.get(c)) for c in columns] for r in rows]
+    widths = [max(width(row[i]) for row in cells) for i in range(len(columns))]
+    lines = ["  ".join(cell + " " * (widths[i] - width(cell)) for i, cell in enumerate(row)).rstrip() for row in cells]
+    return "\n".join(lines) + "\n"
+
+
+def _open(args, *, migrate: bool = True):
+    from kam_console.db import open_database
+
+    return open_database(args.db, migrate=migrate)
+
+
+def _progress_printer(quiet: bool):
+    last = {"pct": -1}
+
+    def progress(done: int, total: int, text: str = "") -> None:
+        if quiet:
+            return
+        pct = int(done * 100 / total) if total else 100
+        if pct != last["pct"]:
+            last["pct"] = pct
+            print(f"\r[{pct:3d}%] {text}".ljust(60), end="", file=sys.stderr, flush=True)
+            if done >= total:
+                print(file=sys.stderr)
+
+    return progress
+
+
+def cmd_db_upgrade(args) -> int:
+    from kam_console.db import current_revision
+
+    db = _open(args, migrate=True)
+    try:
+        rev = current_revision(db.engine)
+        print(f"数据库已是最新结构（{rev}）：{db.description}")
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_db_status(args) -> int:
+    from kam_console.db import check_not_newer, head_revision
+
+    db = _open(args, migrate=False)
+    try:
+        rev = check_not_newer(db.engine)
+        head = head_revision()
+        state = "最新" if rev == head else ("未初始化" if rev is None else "需要升级")
+        print(f"{db.description}\n当前版本：{rev or '—'}  程序版本：{head}  状态：{state}")
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_demo_seed(args) -> int:
+    from kam_console.demo import seed_demo
+
+    db = _open(args)
+    try:
+        result = seed_demo(
+            db, scale=args.scale, seed=args.seed, force=args.force, progress=_progress_printer(args.quiet)
+        )
+        print(
+            f"演示数据已生成（规模 {args.scale}，种子 {args.seed}）：{result.staff} 名员工，{result.accounts} 个客户，"
+            f"{result.services} 项业务，{result.revenue_rows} 条月收入，用时 {result.seconds:.1f} 秒"
+        )
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_org_list(args) -> int:
+    from kam_console.services.org import list_org_units
+
+    db = _open(args)
+    try:
+        with db.session() as s:
+            units = list_org_units(s, level=args.level, parent_code=args.parent)
+    finally:
+        db.dispose()
+    rows = [
+        {
+            "code": u.code,
+            "name": u.name,
+            "level": u.level,
+            "parent_code": u.parent_code or "",
+            "local_company": u.local_company or "",
+        }
+        for u in units
+    ]
+    sys.stdout.write(render(rows, ["code", "name", "level", "parent_code", "local_company"], args.format))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="kam", description="KAM Console 大客户管理控制台 — 命令行")
+    p.add_argument("--db", metavar="URL", help="数据库地址（默认：环境变量 KAM_DATABASE_URL，否则本机嵌入式数据库）")
+    p.add_argument("--version", action="version", version=f"kam {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    db = sub.add_parser("db", help="数据库结构").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="升级到最新结构；空库同时安装参考数据").set_defaults(func=cmd_db_upgrade)
+    db.add_parser("status", help="显示数据库版本").set_defaults(func=cmd_db_status)
+
+    demo = sub.add_parser("demo", help="演示数据").add_subparsers(dest="demo_command", required=True)
+    seed = demo.add_parser("seed", help="生成确定性的演示数据")
+    seed.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    seed.add_argument("--seed", type=int, default=1)
+    seed.add_argument("--force", action="store_true", help="数据库已有真实数据时仍然覆盖（会删除现有业务数据）")
+    seed.add_argument("--quiet", action="store_true", help="不显示进度")
+    seed.set_defaults(func=cmd_demo_seed)
+
+    org = sub.add_parser("org", help="组织层级").add_subparsers(dest="org_command", required=True)
+    ol = org.add_parser("list", help="列出单位")
+    ol.add_argument("--level", choices=["group", "province", "city", "county"])
+    ol.add_argument("--parent", metavar="CODE")
+    ol.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    ol.set_defaults(func=cmd_org_list)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(f"kam: 参数错误：{exc}（usage error; see kam --help）", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except KamError as exc:
+        print(f"kam: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("kam: 已中断（interrupted）", file=sys.stderr)
+        return 130

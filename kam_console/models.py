@@ -1,0 +1,368 @@
+"""The domain model (DESIGN §3) as SQLAlchemy 2 typed declarative classes.
+
+The database enforces what it can: unique codes, foreign keys, value lists as CHECK constraints,
+non-negative line counts, one revenue row per (month, account, product), and an account's owner unit
+at the level its account level says (a composite foreign key onto (org_unit.id, org_unit.level)).
+Schema changes go through alembic revisions in ``migrations/``; a test checks this file matches them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Value lists. Codes are stored; labels are for people.
+UNIT_LEVELS = ("group", "province", "city", "county")
+UNIT_LEVEL_LABELS = {"group": "集团", "province": "省", "city": "地市", "county": "县（区）"}
+COMPANY_LEVELS = ("group", "province", "city", "county")
+POSITIONS = (
+    "market_manager",
+    "customer_manager",
+    "project_manager",
+    "business_manager",
+    "head",
+    "analyst",
+    "admin",
+)
+POSITION_LABELS = {
+    "market_manager": "市场经理",
+    "customer_manager": "客户经理",
+    "project_manager": "项目经理",
+    "business_manager": "业务经理",
+    "head": "负责人",
+    "analyst": "分析员",
+    "admin": "管理员",
+}
+ACCOUNT_LEVELS = ("national", "provincial", "city")
+ACCOUNT_LEVEL_LABELS = {"national": "全国性", "provincial": "省级", "city": "地市级"}
+# The org level that owns an account of each account level (responsible-manager rule).
+OWNER_LEVEL_OF = {"national": "group", "provincial": "province", "city": "city"}
+ACCOUNT_STATUSES = ("prospect", "active", "dormant", "churned")
+ACCOUNT_STATUS_LABELS = {"prospect": "潜在", "active": "在网", "dormant": "休眠", "churned": "流失"}
+SERVICE_STATUSES = ("pending", "active", "suspended", "terminated")
+SERVICE_STATUS_LABELS = {"pending": "待开通", "active": "在用", "suspended": "暂停", "terminated": "已拆机"}
+PRODUCT_KINDS = ("voice", "mobile", "internet", "circuit", "video", "cloud", "other")
+
+# The rollup row that holds the all-products figures of a (month, city, industry, account level).
+ALL_PRODUCTS = 0
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class LocalCompany(Base):
+    """A node of the company ("horizontal", administrative) tree: 集团公司 → 省公司 → 地市分公司."""
+
+    __tablename__ = "local_company"
+    __table_args__ = (CheckConstraint(_in("level", COMPANY_LEVELS), name="level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(10))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("local_company.id", ondelete="RESTRICT"), index=True)
+
+    parent: Mapped[LocalCompany | None] = relationship(remote_side=[id])
+
+
+class OrgUnit(Base):
+    """A key-account department on the KA ("vertical") line, with its local company as horizontal superior.
+
+    ``path`` is the chain of codes from the group down to this unit ("000000/440000/440100"), so a
+    subtree is a prefix match.
+    """
+
+    __tablename__ = "org_unit"
+    __table_args__ = (
+        CheckConstraint(_in("level", UNIT_LEVELS), name="level"),
+        CheckConstraint("length(code) = 6", name="code_length"),
+        # Target of composite foreign keys that pin a referenced unit's level.
+        UniqueConstraint("id", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    short_name: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(10))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    local_company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("local_company.id", ondelete="RESTRICT"), index=True
+    )
+    path: Mapped[str] = mapped_column(String(64), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
+    local_company: Mapped[LocalCompany | None] = relationship()
+
+
+class Industry(Base):
+    __tablename__ = "industry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
+
+class Product(Base):
+    __tablename__ = "product"
+    __table_args__ = (CheckConstraint(_in("kind", PRODUCT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(10))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
+
+class StaffIndustry(Base):
+    """The industries a staff member specialises in (industry marketing)."""
+
+    __tablename__ = "staff_industry"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    industry_id: Mapped[int] = mapped_column(
+        ForeignKey("industry.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    __table_args__ = (CheckConstraint(_in("position", POSITIONS), name="position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_no: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[str] = mapped_column(String(20))
+    line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    unit: Mapped[OrgUnit] = relationship()
+    line_manager: Mapped[Staff | None] = relationship(remote_side=[id])
+    industries: Mapped[list[Industry]] = relationship(secondary="staff_industry", order_by=Industry.sort_order)
+
+
+class Account(Base):
+    """A key account. Its owner unit must sit at the level its account level names (national → group,
+    provincial → province, city → city); its serving city is a city-level unit. Both are enforced by
+    composite foreign keys onto (org_unit.id, org_unit.level)."""
+
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint(_in("level", ACCOUNT_LEVELS), name="level"),
+        CheckConstraint(_in("status", ACCOUNT_STATUSES), name="status"),
+        CheckConstraint(
+            "(level = 'national' AND owner_level = 'group')"
+            " OR (level = 'provincial' AND owner_level = 'province')"
+            " OR (level = 'city' AND owner_level = 'city')",
+            name="owner_level_matches",
+        ),
+        CheckConstraint("serving_level = 'city'", name="serving_level_city"),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        ForeignKeyConstraint(
+            ["owner_unit_id", "owner_level"], ["org_unit.id", "org_unit.level"], ondelete="RESTRICT"
+        ),
+        ForeignKeyConstraint(
+            ["serving_city_id", "serving_level"], ["org_unit.id", "org_unit.level"], ondelete="RESTRICT"
+        ),
+        Index(None, "owner_unit_id"),
+        Index(None, "serving_city_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_no: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_initials: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    industry_id: Mapped[int] = mapped_column(ForeignKey("industry.id", ondelete="RESTRICT"), index=True)
+    owner_unit_id: Mapped[int] = mapped_column(Integer)
+    owner_level: Mapped[str] = mapped_column(String(10))
+    serving_city_id: Mapped[int] = mapped_column(Integer)
+    serving_level: Mapped[str] = mapped_column(String(10), default="city", server_default="city")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="RESTRICT"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")
+    address: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    industry: Mapped[Industry] = relationship()
+    owner_unit: Mapped[OrgUnit] = relationship(foreign_keys=[owner_unit_id], primaryjoin="Account.owner_unit_id == OrgUnit.id")
+    serving_city: Mapped[OrgUnit] = relationship(
+        foreign_keys=[serving_city_id], primaryjoin="Account.serving_city_id == OrgUnit.id"
+    )
+    parent: Mapped[Account | None] = relationship(remote_side=[id])
+    manager: Mapped[Staff | None] = relationship()
+    contacts: Mapped[list[AccountContact]] = relationship(back_populates="account", cascade="all, delete-orphan")
+
+
+class AccountContact(Base):
+    """A person at the customer."""
+
+    __tablename__ = "account_contact"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(100))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+    account: Mapped[Account] = relationship(back_populates="contacts")
+
+
+class AccountFirstContact(Base):
+    """第一联系人: the city-level staff member serving an account owned by a higher level in that city."""
+
+    __tablename__ = "account_first_contact"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), primary_key=True, index=True)
+
+
+class AccountManagerHistory(Base):
+    """Dated history of an account's responsible customer manager; the open row has no end date."""
+
+    __tablename__ = "account_manager_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), index=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class Service(Base):
+    """An account's subscribed business. Circuits carry an A end and a Z end city."""
+
+    __tablename__ = "service"
+    __table_args__ = (
+        CheckConstraint(_in("status", SERVICE_STATUSES), name="status"),
+        CheckConstraint("lines >= 0", name="lines_non_negative"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_no: Mapped[str] = mapped_column(String(24), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="RESTRICT"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"), index=True)
+    bandwidth: Mapped[str | None] = mapped_column(String(20))
+    a_city_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    z_city_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    lines: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="active", server_default="active")
+
+    account: Mapped[Account] = relationship()
+    product: Mapped[Product] = relationship()
+    a_city: Mapped[OrgUnit | None] = relationship(foreign_keys=[a_city_id])
+    z_city: Mapped[OrgUnit | None] = relationship(foreign_keys=[z_city_id])
+
+
+class MonthlyRevenue(Base):
+    """One billed revenue figure: month (YYYYMM), account, product; revenue in integer fen.
+
+    ``serving_city_id`` is the account's serving city when the row was billed, copied onto the row so
+    that geography follows where the service was delivered and rollups never join accounts.
+    """
+
+    __tablename__ = "monthly_revenue"
+    __table_args__ = (
+        CheckConstraint("billed_lines >= 0", name="lines_non_negative"),
+        CheckConstraint("month >= 190001 AND month <= 999912 AND month % 100 BETWEEN 1 AND 12", name="month_valid"),
+        Index(None, "serving_city_id", "month"),
+        Index(None, "account_id", "month"),
+    )
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="RESTRICT"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"), primary_key=True)
+    serving_city_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    revenue_fen: Mapped[int] = mapped_column(BigInteger)
+    billed_lines: Mapped[int] = mapped_column(Integer)
+
+
+class RevenueRollup(Base):
+    """Pre-aggregated figures analytics reads, rebuilt from ``monthly_revenue`` (never the other way).
+
+    Grain: (product, month, serving city, industry, account level). ``product_id = 0`` rows hold the
+    all-products figures, whose ``accounts`` is the distinct count of accounts with positive summed
+    revenue across products (a distinct count does not add up across products). ``accounts`` adds up
+    across cities, industries and account levels, since an account has one of each.
+    """
+
+    __tablename__ = "revenue_rollup"
+    __table_args__ = (
+        CheckConstraint(_in("account_level", ACCOUNT_LEVELS), name="account_level"),
+        Index(
+            "ix_revenue_rollup_trend",
+            "product_id", "city_id", "month", "industry_id", "account_level", "revenue_fen", "lines", "accounts",
+        ),
+    )
+
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), primary_key=True)
+    industry_id: Mapped[int] = mapped_column(ForeignKey("industry.id", ondelete="RESTRICT"), primary_key=True)
+    account_level: Mapped[str] = mapped_column(String(10), primary_key=True)
+    revenue_fen: Mapped[int] = mapped_column(BigInteger)
+    lines: Mapped[int] = mapped_column(BigInteger)
+    accounts: Mapped[int] = mapped_column(Integer)
+
+
+class AppSetting(Base):
+    """Small key/value facts about the database itself (e.g. that it holds demo data)."""
+
+    __tablename__ = "app_setting"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+__all__ = [name for name in dir() if name[0].isupper()]

@@ -1,0 +1,1 @@
+"""Use cases: keyword-only arguments, one transaction each, plain dataclass results, typed errors."""
