@@ -67,13 +67,23 @@ def describe_url(url: URL) -> str:
 
 
 def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record) -> None:
+    # pysqlite's own transaction handling never wraps DDL, so a failed migration could leave the
+    # file half-changed. Turn it off and let SQLAlchemy emit BEGIN itself (see _sqlite_on_begin):
+    # then schema changes are transactional too.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     try:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=10000")
+        if dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
     finally:
         cur.close()
+
+
+def _sqlite_on_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: URL | str) -> Engine:
@@ -81,6 +91,7 @@ def make_engine(url: URL | str) -> Engine:
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
@@ -163,9 +174,6 @@ def open_database(url: str | URL | None = None, *, migrate: bool = True, progres
     engine = make_engine(resolved)
     try:
         connect_check(engine)
-        if resolved.get_backend_name() == "sqlite":
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         if migrate:
             upgrade(engine, progress=progress)
         else:
@@ -240,10 +248,29 @@ def backup_sqlite(engine: Engine, revision: str) -> Path | None:
     return target
 
 
-def upgrade(engine: Engine, *, progress=None) -> str:
-    """Migrate to head; install reference data into an empty database. Returns the head revision."""
+def _run_upgrade(engine: Engine) -> None:
+    """Run the revisions in one transaction. On SQLite, foreign keys are off while batch operations
+    rebuild tables (as SQLite's documentation prescribes) and checked before the commit."""
     from alembic import command
 
+    with engine.connect() as conn:
+        sqlite = engine.url.get_backend_name() == "sqlite"
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                command.upgrade(alembic_config(conn), "head")
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise MigrationFailed(f"迁移后外键检查失败：{broken[:5]}", "foreign key check failed")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def upgrade(engine: Engine, *, progress=None) -> str:
+    """Migrate to head; install reference data into an empty database. Returns the head revision."""
     from kam_console import refdata
 
     current = check_not_newer(engine)
@@ -255,8 +282,7 @@ def upgrade(engine: Engine, *, progress=None) -> str:
         if progress:
             progress(0, 1, "正在升级数据库结构…")
         try:
-            with engine.begin() as conn:
-                command.upgrade(alembic_config(conn), "head")
+            _run_upgrade(engine)
         except Exception as exc:
             where = f"，备份文件：{backup}" if backup else ""
             raise MigrationFailed(f"数据库升级失败：{exc}{where}", "schema migration failed") from exc
