@@ -24,7 +24,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -200,9 +199,7 @@ class Account(Base):
         ),
         CheckConstraint("serving_level = 'city'", name="serving_level_city"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
-        ForeignKeyConstraint(
-            ["owner_unit_id", "owner_level"], ["org_unit.id", "org_unit.level"], ondelete="RESTRICT"
-        ),
+        ForeignKeyConstraint(["owner_unit_id", "owner_level"], ["org_unit.id", "org_unit.level"], ondelete="RESTRICT"),
         ForeignKeyConstraint(
             ["serving_city_id", "serving_level"], ["org_unit.id", "org_unit.level"], ondelete="RESTRICT"
         ),
@@ -229,7 +226,9 @@ class Account(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     industry: Mapped[Industry] = relationship()
-    owner_unit: Mapped[OrgUnit] = relationship(foreign_keys=[owner_unit_id], primaryjoin="Account.owner_unit_id == OrgUnit.id")
+    owner_unit: Mapped[OrgUnit] = relationship(
+        foreign_keys=[owner_unit_id], primaryjoin="Account.owner_unit_id == OrgUnit.id"
+    )
     serving_city: Mapped[OrgUnit] = relationship(
         foreign_keys=[serving_city_id], primaryjoin="Account.serving_city_id == OrgUnit.id"
     )
@@ -341,7 +340,14 @@ class RevenueRollup(Base):
         CheckConstraint(_in("account_level", ACCOUNT_LEVELS), name="account_level"),
         Index(
             "ix_revenue_rollup_trend",
-            "product_id", "city_id", "month", "industry_id", "account_level", "revenue_fen", "lines", "accounts",
+            "product_id",
+            "city_id",
+            "month",
+            "industry_id",
+            "account_level",
+            "revenue_fen",
+            "lines",
+            "accounts",
         ),
     )
 

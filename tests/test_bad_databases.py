@@ -76,11 +76,18 @@ class FakePgRefusingPassword(threading.Thread):
         (length,) = struct.unpack("!I", self._read(conn, 4))
         self._read(conn, length - 4)
         assert kind == b"p"
-        fields = b"".join(
-            k + v.encode() + b"\0"
-            for k, v in [(b"S", "FATAL"), (b"V", "FATAL"), (b"C", "28P01"),
-                         (b"M", 'password authentication failed for user "zhang"')]
-        ) + b"\0"
+        fields = (
+            b"".join(
+                k + v.encode() + b"\0"
+                for k, v in [
+                    (b"S", "FATAL"),
+                    (b"V", "FATAL"),
+                    (b"C", "28P01"),
+                    (b"M", 'password authentication failed for user "zhang"'),
+                ]
+            )
+            + b"\0"
+        )
         conn.sendall(b"E" + struct.pack("!I", len(fields) + 4) + fields)
 
     def run(self):

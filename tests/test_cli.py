@@ -78,7 +78,11 @@ def test_python_dash_m_runs_the_cli(tmp_path):
     env.pop("KAM_DATABASE_URL", None)
     proc = subprocess.run(
         [sys.executable, "-m", "kam_console", "org", "list", "--level", "province", "--format", "csv"],
-        capture_output=True, text=True, encoding="utf-8", env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.strip().splitlines()) == 32

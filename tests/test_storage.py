@@ -68,7 +68,11 @@ def test_reference_data_installed(db):
         assert gz.local_company.name == "广州分公司"
         assert gz.local_company.parent_id == gd.local_company_id
         assert gd.local_company.parent.code == "000000"
-        assert [c for (c,) in s.execute(select(Industry.code).order_by(Industry.sort_order))][:3] == ["GOV", "FIN", "EDU"]
+        assert [c for (c,) in s.execute(select(Industry.code).order_by(Industry.sort_order))][:3] == [
+            "GOV",
+            "FIN",
+            "EDU",
+        ]
         assert s.scalar(select(func.count()).select_from(Product)) == 8
 
 
@@ -154,21 +158,32 @@ def test_revenue_rows_unique_and_lines_non_negative(db):
         s.add(acc)
         s.flush()
         prod = s.scalar(select(Product).where(Product.code == "DC"))
-        s.add(MonthlyRevenue(month=202610, account_id=acc.id, product_id=prod.id, serving_city_id=acc.serving_city_id,
-                             revenue_fen=-1234, billed_lines=0))
+        s.add(
+            MonthlyRevenue(
+                month=202610,
+                account_id=acc.id,
+                product_id=prod.id,
+                serving_city_id=acc.serving_city_id,
+                revenue_fen=-1234,
+                billed_lines=0,
+            )
+        )
         ids = (acc.id, prod.id, acc.serving_city_id)
 
     def dup(s):
-        return MonthlyRevenue(month=202610, account_id=ids[0], product_id=ids[1], serving_city_id=ids[2],
-                              revenue_fen=1, billed_lines=1)
+        return MonthlyRevenue(
+            month=202610, account_id=ids[0], product_id=ids[1], serving_city_id=ids[2], revenue_fen=1, billed_lines=1
+        )
 
     def neg_lines(s):
-        return MonthlyRevenue(month=202609, account_id=ids[0], product_id=ids[1], serving_city_id=ids[2],
-                              revenue_fen=1, billed_lines=-1)
+        return MonthlyRevenue(
+            month=202609, account_id=ids[0], product_id=ids[1], serving_city_id=ids[2], revenue_fen=1, billed_lines=-1
+        )
 
     def bad_month(s):
-        return MonthlyRevenue(month=202613, account_id=ids[0], product_id=ids[1], serving_city_id=ids[2],
-                              revenue_fen=1, billed_lines=1)
+        return MonthlyRevenue(
+            month=202613, account_id=ids[0], product_id=ids[1], serving_city_id=ids[2], revenue_fen=1, billed_lines=1
+        )
 
     for build in (dup, neg_lines, bad_month):
         _expect_integrity(db, build)
@@ -183,8 +198,16 @@ def test_service_lines_and_staff_position_checked(db):
         s.add(acc)
         s.flush()
         acc_id = acc.id
-    _expect_integrity(db, lambda s: Service(service_no="S1", account_id=acc_id,
-                                            product_id=s.scalar(select(Product.id).where(Product.code == "DC")),
-                                            lines=-1, start_date=dt.date(2026, 1, 1)))
-    _expect_integrity(db, lambda s: Staff(employee_no="E1", name="张三", unit_id=_unit(s, "440100").id,
-                                          position="astronaut"))
+    _expect_integrity(
+        db,
+        lambda s: Service(
+            service_no="S1",
+            account_id=acc_id,
+            product_id=s.scalar(select(Product.id).where(Product.code == "DC")),
+            lines=-1,
+            start_date=dt.date(2026, 1, 1),
+        ),
+    )
+    _expect_integrity(
+        db, lambda s: Staff(employee_no="E1", name="张三", unit_id=_unit(s, "440100").id, position="astronaut")
+    )

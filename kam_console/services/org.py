@@ -55,9 +55,7 @@ def list_org_units(session: Session, *, level: str | None = None, parent_code: s
     query = _rows_query()
     if level is not None:
         if level not in UNIT_LEVELS:
-            raise ValidationError(
-                f"未知的层级：{level}（可选 {', '.join(UNIT_LEVELS)}）", f"unknown level {level!r}"
-            )
+            raise ValidationError(f"未知的层级：{level}（可选 {', '.join(UNIT_LEVELS)}）", f"unknown level {level!r}")
         query = query.where(OrgUnit.level == level)
     if parent_code is not None:
         parent_id = session.scalar(select(OrgUnit.id).where(OrgUnit.code == parent_code))

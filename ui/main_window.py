@@ -1,0 +1,215 @@
+"""The main window: the KA hierarchy on the left, the selected unit's summary in the middle, menus and a
+status bar. Data arrives through the background helper (ui.tasks) from core services only.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
+
+from kam_console import __version__
+from kam_console.db import Database
+from kam_console.services.status import is_demo
+from ui import settings as S
+from ui.org_tree_model import OrgTreeData, load_org_tree
+from ui.org_tree_panel import OrgTreePanel
+from ui.tasks import BackgroundTasks, Task, show_error
+from ui.unit_summary import UnitSummaryPanel
+
+DEFAULT_SIZE = (1200, 760)
+DEFAULT_SPLIT = [340, 860]
+
+
+@dataclass(frozen=True)
+class WindowData:
+    tree: OrgTreeData
+    demo: bool
+
+
+def load_window_data(db: Database) -> WindowData:
+    """Worker side of a refresh: everything the window shows, as plain data."""
+    tree = load_org_tree(db)
+    with db.session() as session:
+        demo = is_demo(session)
+    return WindowData(tree, demo)
+
+
+class MainWindow(QMainWindow):
+    #: emitted after each successful refresh (the tree is filled)
+    loaded = Signal()
+
+    def __init__(
+        self,
+        db: Database,
+        tasks: BackgroundTasks | None = None,
+        *,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.tasks = tasks or BackgroundTasks(self)
+        self.settings = settings or S.app_settings()
+        self._refresh_task: Task | None = None
+        self._first_load = True
+        self.setWindowTitle(self.tr("大客户管理控制台"))
+
+        self.tree_panel = OrgTreePanel(self)
+        self.summary_panel = UnitSummaryPanel(self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.tree_panel)
+        self.splitter.addWidget(self.summary_panel)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(self.splitter)
+        self.tree_panel.setMinimumWidth(240)
+
+        self.tree_panel.unit_selected.connect(self._on_unit_selected)
+        self.summary_panel.unit_activated.connect(self.tree_panel.select_code)
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_layout()
+
+    # --- construction ------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        menu_file = self.menuBar().addMenu(self.tr("文件(&F)"))
+        self.action_quit = QAction(self.tr("退出(&X)"), self)
+        self.action_quit.setShortcut(QKeySequence(self.tr("Ctrl+Q")))
+        self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.action_quit.triggered.connect(self.close)
+        menu_file.addAction(self.action_quit)
+
+        menu_view = self.menuBar().addMenu(self.tr("视图(&V)"))
+        self.action_refresh = QAction(self.tr("刷新(&R)"), self)
+        self.action_refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.action_refresh.triggered.connect(self.refresh)
+        menu_view.addAction(self.action_refresh)
+        self.action_find = QAction(self.tr("查找单位(&F)"), self)
+        self.action_find.setShortcut(QKeySequence.StandardKey.Find)
+        self.action_find.triggered.connect(self._focus_search)
+        menu_view.addAction(self.action_find)
+
+        menu_help = self.menuBar().addMenu(self.tr("帮助(&H)"))
+        self.action_about = QAction(self.tr("关于(&A)"), self)
+        self.action_about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.action_about.triggered.connect(self.show_about)
+        menu_help.addAction(self.action_about)
+
+    def _build_status_bar(self) -> None:
+        self.status_unit = QLabel(self.tr("未选择单位"), self)
+        self.status_unit.setObjectName("statusUnit")
+        self.status_demo = QLabel(self.tr("演示数据"), self)
+        self.status_demo.setObjectName("statusDemo")
+        self.status_demo.setToolTip(self.tr("当前数据库中的数据由演示数据生成器生成，并非真实业务数据。"))
+        self.status_demo.setStyleSheet("color: #b45309; font-weight: bold; padding: 0 6px;")
+        self.status_demo.setVisible(False)
+        self.status_db = QLabel(self.db.description, self)
+        self.status_db.setObjectName("statusDatabase")
+        self.status_db.setToolTip(self.tr("当前数据库"))
+        bar = self.statusBar()
+        bar.addWidget(self.status_unit, 1)
+        bar.addPermanentWidget(self.status_demo)
+        bar.addPermanentWidget(self.status_db)
+
+    def _restore_layout(self) -> None:
+        geometry = S.MAIN_GEOMETRY.get(self.settings)
+        if geometry.isEmpty() or not self.restoreGeometry(geometry):
+            self._default_geometry()
+        state = S.MAIN_STATE.get(self.settings)
+        if not state.isEmpty():
+            self.restoreState(state)
+        splitter = S.MAIN_SPLITTER.get(self.settings)
+        if splitter.isEmpty() or not self.splitter.restoreState(splitter):
+            self.splitter.setSizes(DEFAULT_SPLIT)
+
+    def _default_geometry(self) -> None:
+        width, height = DEFAULT_SIZE
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(width, height)
+            return
+        # A small laptop screen at 125–150 % scaling has less room than the default size.
+        available = screen.availableGeometry()
+        self.resize(min(width, int(available.width() * 0.92)), min(height, int(available.height() * 0.92)))
+        frame = self.frameGeometry()
+        frame.moveCenter(available.center())
+        self.move(frame.topLeft())
+
+    def save_layout(self) -> None:
+        S.MAIN_GEOMETRY.set(self.settings, self.saveGeometry())
+        S.MAIN_STATE.set(self.settings, self.saveState())
+        S.MAIN_SPLITTER.set(self.settings, self.splitter.saveState())
+        S.LAST_UNIT.set(self.settings, self.tree_panel.selected_code())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)
+
+    # --- data --------------------------------------------------------------------------------
+
+    def refresh(self) -> Task:
+        """Reload the hierarchy in the background (F5). A refresh already running is reused."""
+        if self._refresh_task is not None and not self._refresh_task.done:
+            return self._refresh_task
+        self.statusBar().showMessage(self.tr("正在加载组织结构…"))
+        db = self.db
+        self._refresh_task = self.tasks.read(
+            lambda _progress: load_window_data(db),
+            on_done=self._on_loaded,
+            on_error=self._on_load_failed,
+            label=self.tr("正在加载组织结构…"),
+            parent=self,
+        )
+        return self._refresh_task
+
+    def _on_loaded(self, data: WindowData) -> None:
+        self.statusBar().clearMessage()
+        self.tree_panel.set_tree(data.tree)
+        self.status_demo.setVisible(data.demo)
+        if self._first_load:
+            self._first_load = False
+            last = S.LAST_UNIT.get(self.settings)
+            if not (last and self.tree_panel.select_code(last)) and data.tree.roots:
+                self.tree_panel.select_code(data.tree.roots[0].unit.code)
+        else:  # the same unit, possibly with changed data
+            self._on_unit_selected(self.tree_panel.selected_code())
+        self.loaded.emit()
+
+    def _on_load_failed(self, exc: BaseException) -> None:
+        self.statusBar().showMessage(self.tr("加载失败"), 10_000)
+        show_error(self, exc, self.tr("无法加载组织结构"))
+
+    def _on_unit_selected(self, code: str) -> None:
+        summary = self.tree_panel.model.summary(code) if code else None
+        self.summary_panel.show_summary(summary)
+        if summary is None:
+            self.status_unit.setText(self.tr("未选择单位"))
+        else:
+            self.status_unit.setText(self.tr("当前单位：{0}（{1}）").format(summary.unit.name, summary.unit.code))
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def _focus_search(self) -> None:
+        self.tree_panel.search.setFocus()
+        self.tree_panel.search.selectAll()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("关于 大客户管理控制台"),
+            self.tr(
+                "<h3>大客户管理控制台 {0}</h3>"
+                "<p>电信运营商大客户组织（集团—省—地市三级）的桌面管理控制台。</p>"
+                "<p>当前数据库：{1}</p>"
+                "<p>界面中文字体在系统缺少中文字体时使用随程序提供的“文泉驿微米黑”"
+                "（WenQuanYi Micro Hei，Apache License 2.0）。</p>"
+            ).format(__version__, html.escape(self.db.description)),
+        )

@@ -1,0 +1,174 @@
+"""The central panel: a summary of the selected KA unit and a list of the units directly below it.
+
+It shows both lines of the matrix (DESIGN §1): the upper KA unit (vertical, business supervision) and the
+local company (horizontal, administrative superior). Double-clicking a subordinate unit emits
+``unit_activated`` so the window can select it in the tree.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kam_console.models import UNIT_LEVELS
+from ui.org_tree_model import UnitSummary, level_label
+
+CHILD_COL_NAME, CHILD_COL_CODE, CHILD_COL_COMPANY = 0, 1, 2
+
+
+class UnitSummaryPanel(QWidget):
+    unit_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary: UnitSummary | None = None
+        self.stack = QStackedWidget(self)
+        self.placeholder = QLabel(self.tr("请在左侧选择一个单位"), self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setObjectName("summaryPlaceholder")
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self._build_content())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+    def _build_content(self) -> QWidget:
+        page = QWidget(self)
+        self.title = QLabel(page)
+        self.title.setObjectName("summaryTitle")
+        title_font = QFont(self.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.6)
+        title_font.setBold(True)
+        self.title.setFont(title_font)
+        self.subtitle = QLabel(page)
+        self.subtitle.setObjectName("summarySubtitle")
+        self.subtitle.setStyleSheet("color: #5b6472;")
+
+        self.fields: dict[str, QLabel] = {}
+        info = QGroupBox(self.tr("基本信息"), page)
+        form = QFormLayout(info)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setHorizontalSpacing(16)
+        form.setVerticalSpacing(8)
+        for key, label in (
+            ("name", self.tr("单位名称")),
+            ("code", self.tr("单位代码")),
+            ("level", self.tr("层级")),
+            ("parent", self.tr("上级大客户单位（业务管理）")),
+            ("company", self.tr("本地公司（行政管理）")),
+            ("children", self.tr("下级单位")),
+            ("status", self.tr("状态")),
+        ):
+            value = QLabel(page)
+            value.setObjectName(f"summary_{key}")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setWordWrap(True)
+            form.addRow(label + self.tr("："), value)
+            self.fields[key] = value
+
+        self.children_box = QGroupBox(page)
+        self.children_table = QTableWidget(0, 3, self.children_box)
+        self.children_table.setObjectName("summaryChildren")
+        self.children_table.setHorizontalHeaderLabels([self.tr("单位"), self.tr("代码"), self.tr("本地公司")])
+        self.children_table.verticalHeader().setVisible(False)
+        self.children_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.children_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.children_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.children_table.setAlternatingRowColors(True)
+        self.children_table.setToolTip(self.tr("双击查看该单位"))
+        header = self.children_table.horizontalHeader()
+        header.setSectionResizeMode(CHILD_COL_NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(CHILD_COL_CODE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(CHILD_COL_COMPANY, QHeaderView.ResizeMode.Stretch)
+        self.children_table.cellDoubleClicked.connect(self._on_child_activated)
+        self.no_children = QLabel(self.tr("该单位没有下级单位。"), self.children_box)
+        box_layout = QVBoxLayout(self.children_box)
+        box_layout.addWidget(self.no_children)
+        box_layout.addWidget(self.children_table)
+
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(10)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(info)
+        layout.addWidget(self.children_box, 1)
+        layout.addStretch(0)  # takes the space instead of an empty box when a unit has no subordinates
+        self._page_layout = layout
+        return page
+
+    def show_summary(self, summary: UnitSummary | None) -> None:
+        self.summary = summary
+        if summary is None:
+            self.stack.setCurrentIndex(0)
+            return
+        unit = summary.unit
+        self.title.setText(unit.name)
+        self.subtitle.setText(
+            self.tr("{0}级单位　·　简称 {1}　·　代码 {2}").format(summary.level_label, unit.short_name, unit.code)
+        )
+        parent = summary.parent
+        values = {
+            "name": unit.name,
+            "code": unit.code,
+            "level": summary.level_label,
+            "parent": f"{parent.name}（{parent.code}）" if parent else self.tr("无（最高层级）"),
+            "company": unit.local_company or "—",
+            "children": self._children_text(summary),
+            "status": self.tr("在用") if unit.active else self.tr("已停用"),
+        }
+        for key, text in values.items():
+            self.fields[key].setText(text)
+        self._fill_children(summary)
+        self.stack.setCurrentIndex(1)
+
+    def _children_text(self, summary: UnitSummary) -> str:
+        direct = len(summary.children)
+        if not direct:
+            return self.tr("无")
+        text = self.tr("直属 {0} 个").format(direct)
+        total = sum(summary.subtree_counts.values())
+        if total > direct:
+            parts = [
+                f"{level_label(level)} {summary.subtree_counts[level]}"
+                for level in UNIT_LEVELS
+                if summary.subtree_counts.get(level)
+            ]
+            text += self.tr("，全部下级 {0} 个（{1}）").format(total, "、".join(parts))
+        return text
+
+    def _fill_children(self, summary: UnitSummary) -> None:
+        children = summary.children
+        self.children_box.setTitle(self.tr("下级单位（{0}）").format(len(children)))
+        self.no_children.setVisible(not children)
+        self.children_table.setVisible(bool(children))
+        self._page_layout.setStretchFactor(self.children_box, 1 if children else 0)
+        self._page_layout.setStretch(self._page_layout.count() - 1, 0 if children else 1)
+        self.children_table.setRowCount(len(children))
+        for row, child in enumerate(children):
+            for col, text in (
+                (CHILD_COL_NAME, child.name),
+                (CHILD_COL_CODE, child.code),
+                (CHILD_COL_COMPANY, child.local_company or "—"),
+            ):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, child.code)
+                self.children_table.setItem(row, col, item)
+        self.children_table.scrollToTop()
+
+    def _on_child_activated(self, row: int, _column: int) -> None:
+        item = self.children_table.item(row, CHILD_COL_NAME)
+        if item is not None:
+            self.unit_activated.emit(item.data(Qt.ItemDataRole.UserRole))
