@@ -135,6 +135,165 @@ def cmd_org_list(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from kam_console import importing
+
+    run = {
+        "staff": importing.import_staff,
+        "accounts": importing.import_accounts,
+        "revenue": importing.import_revenue,
+    }[args.kind]
+    kwargs = {"sheet": args.sheet, "progress": _progress_printer(args.quiet)}
+    if args.kind == "revenue":
+        kwargs["scope"] = args.scope
+    elif args.scope:
+        raise _UsageError("--scope 只用于收入导入（--scope is for revenue imports）")
+    db = _open(args)
+    try:
+        try:
+            with db.engine.begin() as conn:
+                result = run(conn, args.file, **kwargs)
+        except importing.ImportRejected as exc:
+            # Every bad row goes to stdout (it can be saved and fixed); the one-line error to stderr.
+            sys.stdout.write(
+                render(
+                    [{"line": i.line, "column": i.column, "value": i.value, "reason": i.reason} for i in exc.issues],
+                    ["line", "column", "value", "reason"],
+                    "csv" if args.format == "csv" else "table",
+                )
+            )
+            raise
+        print(result.summary())
+    finally:
+        db.dispose()
+    return 0
+
+
+def _month_arg(text: str) -> int:
+    from kam_console.importing.importers import parse_month
+
+    month = parse_month(text)
+    if month is None:
+        raise _UsageError(f"月份格式应为 YYYY-MM：{text}（month must be YYYY-MM）")
+    return month
+
+
+def _filters(args):
+    from kam_console.analytics import Filters
+
+    return Filters(industry=args.industry, product=args.product, account_level=args.level)
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def cmd_analytics_arpu(args) -> int:
+    from kam_console import analytics
+
+    month = _month_arg(args.month)
+    db = _open(args)
+    try:
+        with db.engine.connect() as conn:
+            rows = analytics.figures_by(conn, unit=args.unit, month=month, by=args.by, filters=_filters(args))
+    finally:
+        db.dispose()
+    columns = ["key", "name", "revenue", "lines", "accounts", "arpu", "arpa"]
+    data = [f.as_row() for f in rows]
+    if args.format == "table":
+        for row in data:
+            for c in ("arpu", "arpa"):
+                row[c] = row[c] or "—"
+    sys.stdout.write(render(data, columns, args.format))
+    return 0
+
+
+def cmd_analytics_trend(args) -> int:
+    from kam_console import analytics
+
+    first, last = _month_arg(args.from_month), _month_arg(args.to_month)
+    db = _open(args)
+    try:
+        with db.engine.connect() as conn:
+            points = analytics.trend(conn, unit=args.unit, first=first, last=last, filters=_filters(args))
+    finally:
+        db.dispose()
+    columns = ["month", "revenue", "lines", "accounts", "arpu", "arpa", "mom_pct", "yoy_pct"]
+    data = []
+    for p in points:
+        row = p.figures.as_row()
+        data.append(
+            {
+                "month": row["key"],
+                "revenue": row["revenue"],
+                "lines": row["lines"],
+                "accounts": row["accounts"],
+                "arpu": row["arpu"],
+                "arpa": row["arpa"],
+                "mom_pct": _pct(p.mom_pct),
+                "yoy_pct": _pct(p.yoy_pct),
+            }
+        )
+    sys.stdout.write(render(data, columns, args.format))
+    return 0
+
+
+def cmd_analytics_top(args) -> int:
+    from kam_console import analytics
+
+    month = _month_arg(args.month)
+    db = _open(args)
+    try:
+        with db.engine.connect() as conn:
+            accounts = analytics.top_accounts(
+                conn,
+                unit=args.unit,
+                month=month,
+                n=args.n,
+                by=args.by,
+                bottom=args.bottom,
+                filters=_filters(args),
+            )
+    finally:
+        db.dispose()
+    columns = ["rank", "customer_no", "name", "level", "industry", "city", "revenue", "lines", "arpu"]
+    data = [
+        {
+            "rank": i,
+            "customer_no": a.customer_no,
+            "name": a.name,
+            "level": a.level,
+            "industry": a.industry,
+            "city": a.city,
+            "revenue": f"{a.revenue:.2f}",
+            "lines": a.lines,
+            "arpu": "" if a.arpu is None else f"{a.arpu:.2f}",
+        }
+        for i, a in enumerate(accounts, 1)
+    ]
+    sys.stdout.write(render(data, columns, args.format))
+    return 0
+
+
+def cmd_analytics_rebuild(args) -> int:
+    from kam_console.rollups import rebuild_rollups
+
+    db = _open(args)
+    try:
+        with db.engine.begin() as conn:
+            written = rebuild_rollups(conn)
+        print(f"汇总表已从月收入明细重建：{written} 行")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _add_filters(parser) -> None:
+    parser.add_argument("--industry", metavar="CODE", help="只看该行业（如 FIN）")
+    parser.add_argument("--product", metavar="CODE", help="只看该产品（如 DC）")
+    parser.add_argument("--level", choices=["national", "provincial", "city"], help="只看该级别的客户")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="kam", description="KAM Console 大客户管理控制台 — 命令行")
     p.add_argument("--db", metavar="URL", help="数据库地址（默认：环境变量 KAM_DATABASE_URL，否则本机嵌入式数据库）")
@@ -152,6 +311,43 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--force", action="store_true", help="数据库已有真实数据时仍然覆盖（会删除现有业务数据）")
     seed.add_argument("--quiet", action="store_true", help="不显示进度")
     seed.set_defaults(func=cmd_demo_seed)
+
+    imp = sub.add_parser("import", help="导入员工、客户或月收入（CSV：UTF-8/GBK；XLSX）")
+    imp.add_argument("kind", choices=["staff", "accounts", "revenue"])
+    imp.add_argument("file")
+    imp.add_argument("--sheet", help="XLSX 的工作表名（默认第一个）")
+    imp.add_argument(
+        "--scope", metavar="CODE", help="收入文件是该单位辖区在其月份的完整数据：辖区内文件中没有的收入行将被删除"
+    )
+    imp.add_argument("--format", choices=["table", "csv"], default="table", help="问题清单的格式")
+    imp.add_argument("--quiet", action="store_true", help="不显示进度")
+    imp.set_defaults(func=cmd_import)
+
+    an = sub.add_parser("analytics", help="ARPU/ARPA 等经营指标").add_subparsers(dest="an_command", required=True)
+    arpu = an.add_parser("arpu", help="某月按省、地市、行业、产品或客户级别分组的收入、线路、客户数、ARPU、ARPA")
+    arpu.add_argument("--month", required=True, metavar="YYYY-MM")
+    arpu.add_argument("--by", required=True, choices=["province", "city", "industry", "product", "level", "child"])
+    arpu.add_argument("--unit", default="000000", metavar="CODE", help="范围：该单位辖区（默认全国）")
+    _add_filters(arpu)
+    arpu.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    arpu.set_defaults(func=cmd_analytics_arpu)
+    tr = an.add_parser("trend", help="逐月趋势，含环比、同比")
+    tr.add_argument("--unit", default="000000", metavar="CODE")
+    tr.add_argument("--from", dest="from_month", required=True, metavar="YYYY-MM")
+    tr.add_argument("--to", dest="to_month", required=True, metavar="YYYY-MM")
+    _add_filters(tr)
+    tr.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    tr.set_defaults(func=cmd_analytics_trend)
+    top = an.add_parser("top", help="客户收入排名")
+    top.add_argument("--unit", default="000000", metavar="CODE")
+    top.add_argument("--month", required=True, metavar="YYYY-MM")
+    top.add_argument("--n", type=int, default=20)
+    top.add_argument("--by", choices=["revenue", "arpu"], default="revenue")
+    top.add_argument("--bottom", action="store_true", help="倒数排名")
+    _add_filters(top)
+    top.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    top.set_defaults(func=cmd_analytics_top)
+    an.add_parser("rebuild", help="从月收入明细重建汇总表").set_defaults(func=cmd_analytics_rebuild)
 
     org = sub.add_parser("org", help="组织层级").add_subparsers(dest="org_command", required=True)
     ol = org.add_parser("list", help="列出单位")
@@ -171,6 +367,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
+    except _UsageError as exc:
+        print(f"kam: 参数错误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KamError as exc:
         print(f"kam: {exc}", file=sys.stderr)
         return EXIT_ERROR

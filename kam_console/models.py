@@ -361,6 +361,30 @@ class RevenueRollup(Base):
     accounts: Mapped[int] = mapped_column(Integer)
 
 
+class AccountRollup(Base):
+    """One account's figures for one month over all its products, rebuilt with ``revenue_rollup``.
+
+    Rankings (top/bottom accounts) and the distribution of ARPA over accounts read it through the
+    (month, revenue) indexes instead of grouping raw revenue rows. ``city_id``, ``industry_id`` and
+    ``account_level`` are copied so that scope and filters need no join.
+    """
+
+    __tablename__ = "account_rollup"
+    __table_args__ = (
+        CheckConstraint(_in("account_level", ACCOUNT_LEVELS), name="account_level"),
+        Index("ix_account_rollup_month_revenue", "month", "revenue_fen"),
+        Index("ix_account_rollup_month_city_revenue", "month", "city_id", "revenue_fen"),
+    )
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    industry_id: Mapped[int] = mapped_column(ForeignKey("industry.id", ondelete="RESTRICT"))
+    account_level: Mapped[str] = mapped_column(String(10))
+    revenue_fen: Mapped[int] = mapped_column(BigInteger)
+    lines: Mapped[int] = mapped_column(BigInteger)
+
+
 class AppSetting(Base):
     """Small key/value facts about the database itself (e.g. that it holds demo data)."""
 

@@ -1,4 +1,5 @@
-"""Maintenance of ``revenue_rollup``, the pre-aggregated table analytics reads (DESIGN §4).
+"""Maintenance of ``revenue_rollup`` and ``account_rollup``, the pre-aggregated tables analytics reads
+(DESIGN §4).
 
 The rollup is derived data: it is only ever rebuilt from ``monthly_revenue`` (joined to ``account`` for
 the industry and account level), never edited by hand and never the source of anything. A rebuild
@@ -11,6 +12,9 @@ Grain: (product_id, month, city_id, industry_id, account_level), where ``city_id
 of distinct accounts whose summed revenue in that cell is > 0. ``product_id = ALL_PRODUCTS`` (0) rows
 hold the all-products figures; their ``accounts`` must be counted from each account's revenue summed
 over all its products, because a distinct count does not add up across products.
+
+``account_rollup`` holds one row per (month, account) over all products, for rankings and the
+distribution of ARPA over accounts.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, case, delete, func, insert, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from kam_console.models import ALL_PRODUCTS, Account, MonthlyRevenue, RevenueRollup
+from kam_console.models import ALL_PRODUCTS, Account, AccountRollup, MonthlyRevenue, RevenueRollup
 
 _MR = MonthlyRevenue.__table__
 _ACC = Account.__table__
 _ROLLUP = RevenueRollup.__table__
+_ACCOUNT_ROLLUP = AccountRollup.__table__
+_ACCOUNT_COLUMNS = ("month", "account_id", "city_id", "industry_id", "account_level", "revenue_fen", "lines")
 _COLUMNS = ("product_id", "month", "city_id", "industry_id", "account_level", "revenue_fen", "lines", "accounts")
 
 
@@ -115,12 +121,35 @@ def rebuild_rollups(
         func.sum(case((per_account.c.revenue_fen > 0, 1), else_=0)),
     ).group_by(per_account.c.month, per_account.c.city_id, per_account.c.industry_id, per_account.c.account_level)
     written += _insert(connection, all_products)
+
+    # One row per account and month over all products (account_rollup), for rankings and
+    # distributions. An account's rows of one month normally share one serving city.
+    connection.execute(
+        delete(_ACCOUNT_ROLLUP).where(
+            *_cell_filter(_ACCOUNT_ROLLUP.c.month, _ACCOUNT_ROLLUP.c.city_id, month_list, city_list)
+        )
+    )
+    per_account_month = (
+        select(
+            _MR.c.month,
+            _MR.c.account_id,
+            func.min(_MR.c.serving_city_id),
+            func.min(_ACC.c.industry_id),
+            func.min(_ACC.c.level),
+            func.sum(_MR.c.revenue_fen),
+            func.sum(_MR.c.billed_lines),
+        )
+        .select_from(source)
+        .where(*where)
+        .group_by(_MR.c.month, _MR.c.account_id)
+    )
+    written += _insert(connection, per_account_month, _ACCOUNT_ROLLUP, _ACCOUNT_COLUMNS)
     return written
 
 
-def _insert(connection: Connection, query) -> int:
+def _insert(connection: Connection, query, table=_ROLLUP, columns=_COLUMNS) -> int:
     # SQLAlchemy keeps an INSERT's row count only when asked to (psycopg reports it; the result drops it).
-    statement = insert(_ROLLUP).from_select(_COLUMNS, query).execution_options(preserve_rowcount=True)
+    statement = insert(table).from_select(columns, query).execution_options(preserve_rowcount=True)
     return max(connection.execute(statement).rowcount, 0)
 
 

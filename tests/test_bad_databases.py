@@ -15,7 +15,7 @@ from sqlalchemy import func, inspect, select, text
 
 from kam_console import paths
 from kam_console.cli import main as kam
-from kam_console.db import make_engine, open_database, resolve_url
+from kam_console.db import head_revision, make_engine, open_database, resolve_url
 from kam_console.errors import DatabaseUnavailable, MigrationFailed, NotADatabase, SchemaTooNew
 from kam_console.models import OrgUnit
 
@@ -182,8 +182,6 @@ def downgrade():
 @pytest.fixture
 def next_version(tmp_path, monkeypatch):
     """A copy of the migrations with one more revision, as the next release would ship it."""
-    from kam_console.db import head_revision
-
     head = head_revision()
 
     def make(fail: bool):
@@ -198,6 +196,7 @@ def next_version(tmp_path, monkeypatch):
 
 def test_sqlite_is_backed_up_before_migrating(sqlite_url, next_version):
     path = Path(sqlite_url.removeprefix("sqlite:///"))
+    old_head = head_revision()
     database = open_database(sqlite_url)
     with database.session() as s:
         s.execute(text("UPDATE org_unit SET short_name = '羊城' WHERE code = '440100'"))
@@ -208,16 +207,17 @@ def test_sqlite_is_backed_up_before_migrating(sqlite_url, next_version):
         assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002_next"
         assert s.execute(text("SELECT short_name FROM org_unit WHERE code = '440100'")).scalar() == "羊城"
     database.dispose()
-    backups = sorted(path.parent.glob(f"{path.name}.0001.*.bak"))
+    backups = sorted(path.parent.glob(f"{path.name}.{old_head}.*.bak"))
     assert len(backups) == 1
     import sqlite3
 
     with sqlite3.connect(backups[0]) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == old_head
         assert conn.execute("SELECT short_name FROM org_unit WHERE code = '440100'").fetchone()[0] == "羊城"
 
 
 def test_failed_migration_leaves_database_as_it_was(db_url, next_version):
+    old_head = head_revision()
     database = open_database(db_url)
     database.dispose()
     next_version(fail=True)
@@ -226,7 +226,7 @@ def test_failed_migration_leaves_database_as_it_was(db_url, next_version):
     assert "数据库升级失败" in err.value.zh
     engine = make_engine(resolve_url(db_url))
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == old_head
         insp = inspect(conn)
         assert not insp.has_table("next_feature")
         assert "remark" not in {c["name"] for c in insp.get_columns("org_unit")}

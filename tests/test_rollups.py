@@ -9,7 +9,16 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import func, insert, select
 
-from kam_console.models import ALL_PRODUCTS, Account, Industry, MonthlyRevenue, OrgUnit, Product, RevenueRollup
+from kam_console.models import (
+    ALL_PRODUCTS,
+    Account,
+    AccountRollup,
+    Industry,
+    MonthlyRevenue,
+    OrgUnit,
+    Product,
+    RevenueRollup,
+)
 from kam_console.rollups import rebuild_rollups, revenue_cells
 
 pytestmark = pytest.mark.db
@@ -156,13 +165,38 @@ def _rollup(conn, months=None, cities=None) -> dict[tuple, tuple[int, int, int]]
     }
 
 
+def _expected_accounts(data: dict) -> dict[tuple, tuple]:
+    """account_rollup the obvious way: (month, account) -> (city, industry, level, revenue, lines)."""
+    out: dict[tuple, list] = {}
+    for r in data["rows"]:
+        a = data["accounts"][r["account_id"]]
+        entry = out.setdefault(
+            (r["month"], r["account_id"]), [r["serving_city_id"], a["industry_id"], a["level"], 0, 0]
+        )
+        entry[3] += r["revenue_fen"]
+        entry[4] += r["billed_lines"]
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _account_rollup(conn) -> dict[tuple, tuple]:
+    t = AccountRollup.__table__
+    return {
+        (r.month, r.account_id): (r.city_id, r.industry_id, r.account_level, r.revenue_fen, r.lines)
+        for r in conn.execute(select(t))
+    }
+
+
 def test_rebuild_matches_independent_aggregate(db):
     with db.engine.begin() as conn:
         data = _setup(conn, random.Random(11))
         written = rebuild_rollups(conn)
         got = _rollup(conn)
+        got_accounts = _account_rollup(conn)
     expected = _expected(data)
-    assert written == len(expected) == len(got)
+    expected_accounts = _expected_accounts(data)
+    assert got_accounts == expected_accounts
+    assert written == len(expected) + len(expected_accounts)
+    assert len(expected) == len(got)
     assert got == expected
     # The cancelling account: counted for its positive product, not in the all-products figure.
     cancel = data["accounts"][1012]
@@ -193,7 +227,8 @@ def test_partial_rebuild_touches_only_its_cells(db):
         written = rebuild_rollups(conn, months=[month], city_ids=[city])
         after = _rollup(conn)
     cell_expected = _expected(data, months={month}, cities={city})
-    assert written == len(cell_expected) > 0
+    cell_accounts = {r["account_id"] for r in data["rows"] if r["month"] == month and r["serving_city_id"] == city}
+    assert written == len(cell_expected) + len(cell_accounts) > 0
     assert {k: v for k, v in after.items() if k[1] == month and k[2] == city} == cell_expected
     untouched_before = {k: v for k, v in before.items() if not (k[1] == month and k[2] == city)}
     untouched_after = {k: v for k, v in after.items() if not (k[1] == month and k[2] == city)}

@@ -32,6 +32,7 @@ from kam_console.models import (
     AccountContact,
     AccountFirstContact,
     AccountManagerHistory,
+    AccountRollup,
     AppSetting,
     MonthlyRevenue,
     RevenueRollup,
@@ -40,14 +41,16 @@ from kam_console.models import (
     StaffIndustry,
 )
 from kam_console.rollups import rebuild_rollups
+from kam_console.services.status import DEMO_SEED_KEY
 
-DEMO_SETTING_KEY = "demo_seed"
+DEMO_SETTING_KEY = DEMO_SEED_KEY
 Progress = Callable[[int, int, str], None]
 
 # Business data the demo replaces, children before parents. The reference hierarchy and the catalogues
 # (org_unit, local_company, industry, product) are never touched. A new table that references accounts
 # or staff belongs here too (before them), or re-seeding fails once it holds rows — and rolls back.
 BUSINESS_TABLES = (
+    AccountRollup.__table__,
     RevenueRollup.__table__,
     MonthlyRevenue.__table__,
     Service.__table__,

@@ -6,7 +6,7 @@ by anything that labels a database as a demo one.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from kam_console.models import Account, AppSetting, Staff
@@ -27,3 +27,9 @@ def is_demo(session: Session) -> bool:
 
 def _any(session: Session, query) -> bool:
     return bool(session.scalar(select(query.exists())))
+
+
+def mark_real_data(connection: Connection) -> None:
+    """Forget the demo marker: real data has been imported, so the demo seeder must no longer replace
+    the database's contents without ``--force``."""
+    connection.execute(delete(AppSetting).where(AppSetting.key == DEMO_SEED_KEY))

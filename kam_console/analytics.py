@@ -1,0 +1,391 @@
+"""The figures engine (DESIGN §4): revenue, lines, accounts, ARPU and ARPA for any scope and month.
+
+One implementation, used by the CLI, the UI and the reports. Dashboard queries read the rollup tables
+(``revenue_rollup`` for unit/industry/product/level figures, ``account_rollup`` for per-account
+rankings and distributions), never the raw revenue rows. Geography follows the serving city: a unit's
+scope is the set of city-level units below it (or itself). Sums are exact integers (fen); ARPU/ARPA are
+Decimals rounded half-up to 0.01 yuan, ``None`` when the divisor is 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+
+from sqlalchemy import Connection, and_, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from kam_console.errors import NotFound, ValidationError
+from kam_console.models import (
+    ACCOUNT_LEVEL_LABELS,
+    ACCOUNT_LEVELS,
+    ALL_PRODUCTS,
+    Account,
+    AccountRollup,
+    Industry,
+    OrgUnit,
+    Product,
+    RevenueRollup,
+)
+from kam_console.money import fen_to_decimal, ratio_yuan
+
+GROUPINGS = ("child", "province", "city", "industry", "product", "level")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrowing of a scope: industry code, product code and account level, each optional."""
+
+    industry: str | None = None
+    product: str | None = None
+    account_level: str | None = None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One group's figures. ``key`` is a unit/industry/product code, a level, an account number or a month."""
+
+    key: str
+    name: str
+    revenue_fen: int
+    lines: int
+    accounts: int
+
+    @property
+    def revenue(self) -> Decimal:
+        return fen_to_decimal(self.revenue_fen)
+
+    @property
+    def arpu(self) -> Decimal | None:
+        return ratio_yuan(self.revenue_fen, self.lines)
+
+    @property
+    def arpa(self) -> Decimal | None:
+        return ratio_yuan(self.revenue_fen, self.accounts)
+
+    def as_row(self) -> dict[str, str]:
+        """Plain text cells as the CLI and exports print them (money in yuan, 2 decimals; '' if undefined)."""
+        return {
+            "key": self.key,
+            "name": self.name,
+            "revenue": f"{self.revenue:.2f}",
+            "lines": str(self.lines),
+            "accounts": str(self.accounts),
+            "arpu": "" if self.arpu is None else f"{self.arpu:.2f}",
+            "arpa": "" if self.arpa is None else f"{self.arpa:.2f}",
+        }
+
+
+def change_pct(current: int, previous: int | None) -> Decimal | None:
+    """(current − previous) / previous as a percentage with 1 decimal, half-up; None if undefined."""
+    if not previous:
+        return None
+    return (Decimal(current - previous) * 100 / Decimal(abs(previous))).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: int
+    figures: Figures
+    mom_pct: Decimal | None
+    yoy_pct: Decimal | None
+    arpu_mom_pct: Decimal | None = None
+    arpa_mom_pct: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class AccountFigures:
+    customer_no: str
+    name: str
+    level: str
+    industry: str
+    city: str
+    revenue_fen: int
+    lines: int
+
+    @property
+    def revenue(self) -> Decimal:
+        return fen_to_decimal(self.revenue_fen)
+
+    @property
+    def arpu(self) -> Decimal | None:
+        return ratio_yuan(self.revenue_fen, self.lines)
+
+
+@dataclass
+class Scope:
+    """A unit and the city-level units whose serving area it covers."""
+
+    code: str
+    name: str
+    level: str
+    path: str
+    city_ids: list[int] = field(default_factory=list)
+
+    @cached_property
+    def is_country(self) -> bool:
+        return self.level == "group"
+
+
+# --- month helpers ----------------------------------------------------------------------------
+
+
+def add_months(month: int, n: int) -> int:
+    index = (month // 100) * 12 + (month % 100 - 1) + n
+    return (index // 12) * 100 + index % 12 + 1
+
+
+def months_between(first: int, last: int) -> list[int]:
+    out, m = [], first
+    while m <= last:
+        out.append(m)
+        m = add_months(m, 1)
+    return out
+
+
+# --- scope and catalogue lookups --------------------------------------------------------------
+
+
+def resolve_scope(conn: Connection, unit: str) -> Scope:
+    row = conn.execute(
+        select(OrgUnit.code, OrgUnit.name, OrgUnit.level, OrgUnit.path).where(OrgUnit.code == unit)
+    ).first()
+    if row is None:
+        raise NotFound(f"没有代码为 {unit} 的单位", f"no unit with code {unit}")
+    scope = Scope(*row)
+    cities = select(OrgUnit.id).where(OrgUnit.level == "city")
+    if scope.level == "city":
+        cities = cities.where(OrgUnit.path == scope.path)
+    elif scope.level != "group":
+        cities = cities.where(OrgUnit.path.like(scope.path + "/%"))
+    scope.city_ids = sorted(conn.execute(cities).scalars())
+    return scope
+
+
+def _catalogue_id(conn: Connection, model, code: str, label: str) -> int:
+    id_ = conn.execute(select(model.id).where(model.code == code)).scalar()
+    if id_ is None:
+        raise NotFound(f"没有这个{label}代码：{code}", f"unknown {label} code {code}")
+    return id_
+
+
+def _conditions(conn: Connection, scope: Scope, filters: Filters, table) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if not scope.is_country:
+        conds.append(table.c.city_id.in_(scope.city_ids))
+    if filters.industry:
+        conds.append(table.c.industry_id == _catalogue_id(conn, Industry, filters.industry, "行业"))
+    if filters.account_level:
+        if filters.account_level not in ACCOUNT_LEVELS:
+            raise ValidationError(f"未知的客户级别：{filters.account_level}", "unknown account level")
+        conds.append(table.c.account_level == filters.account_level)
+    return conds
+
+
+def _rollup_conditions(conn: Connection, scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
+    t = RevenueRollup.__table__
+    product = _catalogue_id(conn, Product, filters.product, "产品") if filters.product else ALL_PRODUCTS
+    return [t.c.product_id == product, *_conditions(conn, scope, filters, t)]
+
+
+def _sums(t):
+    return (
+        func.coalesce(func.sum(t.c.revenue_fen), 0),
+        func.coalesce(func.sum(t.c.lines), 0),
+        func.coalesce(func.sum(t.c.accounts), 0),
+    )
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def unit_figures(conn: Connection, *, unit: str, month: int, filters: Filters = Filters()) -> Figures:
+    """The scope's own totals for one month."""
+    scope = resolve_scope(conn, unit)
+    t = RevenueRollup.__table__
+    rev, lines, accounts = conn.execute(
+        select(*_sums(t)).where(t.c.month == month, *_rollup_conditions(conn, scope, filters))
+    ).one()
+    return Figures(scope.code, scope.name, int(rev), int(lines), int(accounts))
+
+
+def figures_by(conn: Connection, *, unit: str, month: int, by: str, filters: Filters = Filters()) -> list[Figures]:
+    """One row per group of the scope: ``child`` units, ``province``, ``city``, ``industry``, ``product``
+    or account ``level``. Groups with no revenue rows are listed with zeros for units and catalogues."""
+    if by not in GROUPINGS:
+        raise ValidationError(f"未知的分组：{by}（可选 {', '.join(GROUPINGS)}）", f"unknown grouping {by}")
+    scope = resolve_scope(conn, unit)
+    if by == "child":
+        by = {"group": "province", "province": "city"}.get(scope.level, "account")
+        if by == "account":
+            return [
+                Figures(a.customer_no, a.name, a.revenue_fen, a.lines, 1 if a.revenue_fen > 0 else 0)
+                for a in top_accounts(conn, unit=unit, month=month, n=None, filters=filters)
+            ]
+    t = RevenueRollup.__table__
+    where = [t.c.month == month, *_rollup_conditions(conn, scope, filters)]
+    if by in ("province", "city"):
+        rows = conn.execute(select(t.c.city_id, *_sums(t)).where(*where).group_by(t.c.city_id)).all()
+        return _by_geography(conn, scope, by, {r[0]: r[1:] for r in rows})
+    if by == "product":
+        where = [t.c.month == month, t.c.product_id != ALL_PRODUCTS, *_conditions(conn, scope, filters, t)]
+        if filters.product:
+            where.append(t.c.product_id == _catalogue_id(conn, Product, filters.product, "产品"))
+        rows = conn.execute(select(t.c.product_id, *_sums(t)).where(*where).group_by(t.c.product_id)).all()
+        sums = {r[0]: r[1:] for r in rows}
+        catalogue = conn.execute(select(Product.id, Product.code, Product.name).order_by(Product.sort_order)).all()
+        return [
+            _fig(code, name, sums.get(id_))
+            for id_, code, name in catalogue
+            if not filters.product or code == filters.product
+        ]
+    if by == "industry":
+        rows = conn.execute(select(t.c.industry_id, *_sums(t)).where(*where).group_by(t.c.industry_id)).all()
+        sums = {r[0]: r[1:] for r in rows}
+        catalogue = conn.execute(select(Industry.id, Industry.code, Industry.name).order_by(Industry.sort_order)).all()
+        return [
+            _fig(code, name, sums.get(id_))
+            for id_, code, name in catalogue
+            if not filters.industry or code == filters.industry
+        ]
+    rows = conn.execute(select(t.c.account_level, *_sums(t)).where(*where).group_by(t.c.account_level)).all()
+    sums = {r[0]: r[1:] for r in rows}
+    return [
+        _fig(level, ACCOUNT_LEVEL_LABELS[level], sums.get(level))
+        for level in ACCOUNT_LEVELS
+        if not filters.account_level or level == filters.account_level
+    ]
+
+
+def _fig(key: str, name: str, sums) -> Figures:
+    rev, lines, accounts = sums if sums else (0, 0, 0)
+    return Figures(key, name, int(rev), int(lines), int(accounts))
+
+
+def _by_geography(conn: Connection, scope: Scope, by: str, per_city: dict[int, tuple]) -> list[Figures]:
+    """Roll city sums up to the requested level; accounts add up across cities (one serving city each)."""
+    units = conn.execute(
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.level, OrgUnit.parent_id).order_by(OrgUnit.code)
+    ).all()
+    by_id = {u.id: u for u in units}
+    in_scope = set(scope.city_ids)
+    groups: dict[int, list[int]] = {}
+    for u in units:
+        if u.level != "city" or u.id not in in_scope:
+            continue
+        target = u.id if by == "city" else u.parent_id
+        groups.setdefault(target, [0, 0, 0])
+        sums = per_city.get(u.id)
+        if sums:
+            for i in range(3):
+                groups[target][i] += int(sums[i])
+    return [
+        Figures(by_id[g].code, by_id[g].name, *vals)
+        for g, vals in sorted(groups.items(), key=lambda kv: by_id[kv[0]].code)
+    ]
+
+
+def trend(conn: Connection, *, unit: str, first: int, last: int, filters: Filters = Filters()) -> list[TrendPoint]:
+    """Monthly figures from ``first`` to ``last`` (YYYYMM), with month-on-month and year-on-year change
+    of revenue (and MoM of ARPU/ARPA), reading 12 more months back for the comparisons."""
+    if first > last:
+        raise ValidationError("起始月份晚于结束月份", "--from is after --to")
+    scope = resolve_scope(conn, unit)
+    t = RevenueRollup.__table__
+    lo = add_months(first, -12)
+    rows = conn.execute(
+        select(t.c.month, *_sums(t))
+        .where(and_(t.c.month >= lo, t.c.month <= last), *_rollup_conditions(conn, scope, filters))
+        .group_by(t.c.month)
+    ).all()
+    sums = {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+    out = []
+    for m in months_between(first, last):
+        cur = Figures(f"{m // 100:04d}-{m % 100:02d}", scope.name, *sums.get(m, (0, 0, 0)))
+        prev = sums.get(add_months(m, -1))
+        year = sums.get(add_months(m, -12))
+        prev_fig = Figures("", "", *prev) if prev else None
+        out.append(
+            TrendPoint(
+                month=m,
+                figures=cur,
+                mom_pct=change_pct(cur.revenue_fen, prev[0] if prev else None),
+                yoy_pct=change_pct(cur.revenue_fen, year[0] if year else None),
+                arpu_mom_pct=_ratio_change(cur.arpu, prev_fig.arpu if prev_fig else None),
+                arpa_mom_pct=_ratio_change(cur.arpa, prev_fig.arpa if prev_fig else None),
+            )
+        )
+    return out
+
+
+def _ratio_change(cur: Decimal | None, prev: Decimal | None) -> Decimal | None:
+    if cur is None or not prev:
+        return None
+    return ((cur - prev) * 100 / abs(prev)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def top_accounts(
+    conn: Connection,
+    *,
+    unit: str,
+    month: int,
+    n: int | None = 20,
+    by: str = "revenue",
+    bottom: bool = False,
+    filters: Filters = Filters(),
+) -> list[AccountFigures]:
+    """Accounts of the scope ranked by revenue or ARPU (revenue per billed line), top or bottom ``n``
+    (``None``: all). Reads ``account_rollup``: one row per account and month, all products."""
+    if by not in ("revenue", "arpu"):
+        raise ValidationError(f"未知的排序依据：{by}（可选 revenue、arpu）", f"unknown ranking {by}")
+    if filters.product:
+        raise ValidationError("客户排名按全部产品计算，不能按产品筛选", "account rankings cover all products")
+    scope = resolve_scope(conn, unit)
+    t = AccountRollup.__table__
+    where = [t.c.month == month, *_conditions(conn, scope, filters, t)]
+    city = OrgUnit.__table__.alias("city")
+    if by == "revenue":
+        order = [t.c.revenue_fen.asc() if bottom else t.c.revenue_fen.desc(), t.c.account_id]
+    else:
+        where.append(t.c.lines > 0)
+        arpu = t.c.revenue_fen * 1.0 / t.c.lines
+        order = [arpu.asc() if bottom else arpu.desc(), t.c.account_id]
+    query = (
+        select(
+            Account.customer_no,
+            Account.name,
+            t.c.account_level,
+            Industry.name,
+            city.c.short_name,
+            t.c.revenue_fen,
+            t.c.lines,
+        )
+        .select_from(
+            t.join(Account, Account.id == t.c.account_id)
+            .join(Industry, Industry.id == t.c.industry_id)
+            .join(city, city.c.id == t.c.city_id)
+        )
+        .where(*where)
+        .order_by(*order)
+    )
+    if n is not None:
+        query = query.limit(n)
+    return [AccountFigures(*row) for row in conn.execute(query)]
+
+
+def arpa_distribution(
+    conn: Connection, *, unit: str, month: int, bins: int = 20, filters: Filters = Filters()
+) -> list[tuple[int, int, int]]:
+    """Histogram of per-account revenue (an account's ARPA) in the scope: (low_fen, high_fen, count)
+    over equal-width bins between the smallest and largest positive revenue."""
+    scope = resolve_scope(conn, unit)
+    t = AccountRollup.__table__
+    where = [t.c.month == month, t.c.revenue_fen > 0, *_conditions(conn, scope, filters, t)]
+    lo, hi = conn.execute(select(func.min(t.c.revenue_fen), func.max(t.c.revenue_fen)).where(*where)).one()
+    if lo is None:
+        return []
+    width = max(1, -(-(int(hi) - int(lo) + 1) // bins))
+    bucket = (t.c.revenue_fen - lo) // width
+    rows = dict(conn.execute(select(bucket, func.count()).where(*where).group_by(bucket)).all())
+    return [(int(lo) + i * width, int(lo) + (i + 1) * width, int(rows.get(i, 0))) for i in range(bins)]
