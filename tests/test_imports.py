@@ -369,3 +369,22 @@ def test_import_into_demo_database_protects_it_from_reseeding(db, tmp_path):
         seed_demo(db, scale="small", seed=3, today=TODAY)
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM staff WHERE employee_no = 'E100'")).scalar() == 1
+
+
+def test_preview_and_chinese_headers_with_mapping(loaded, tmp_path):
+    from kam_console.importing import preview_import
+
+    content = "账期,客户编号,产品,收入（元）,计费线路数,备注\n2026-10,C201,DC,10.50,1,十月\n2026-10,C201,VOICE,3,1,\n"
+    path = write(tmp_path, "billing.csv", content, "gbk")
+    pv = preview_import("revenue", path)
+    assert (pv.encoding, pv.format, pv.total_rows) == ("gbk", "csv", 2)
+    assert pv.rows[0][:3] == ["2026-10", "C201", "DC"]
+    assert pv.mapping == {"month": "账期", "customer_no": "客户编号", "product_code": "产品",
+                          "revenue": "收入（元）", "billed_lines": "计费线路数"}
+    assert pv.complete
+    with loaded.engine.begin() as conn:
+        result = import_revenue(conn, path, columns=pv.mapping, today=TODAY)
+    assert result.inserted == 2
+    bad_mapping = dict(pv.mapping, revenue="计费线路数")
+    err = rejected(loaded, import_revenue, path, columns=bad_mapping, today=TODAY)
+    assert "同一列" in err.issues[0].reason

@@ -9,6 +9,7 @@ from kam_console.importing.importers import (
     import_revenue,
     import_staff,
 )
+from kam_console.importing.preview import ImportPreview, preview_import, suggest_mapping
 from kam_console.importing.reader import ImportIssue, ImportRejected, Table, read_table
 
 __all__ = [
@@ -16,11 +17,14 @@ __all__ = [
     "REVENUE_COLUMNS",
     "STAFF_COLUMNS",
     "ImportIssue",
+    "ImportPreview",
     "ImportRejected",
     "ImportResult",
     "Table",
     "import_accounts",
     "import_revenue",
     "import_staff",
+    "preview_import",
+    "suggest_mapping",
     "read_table",
 ]

@@ -122,10 +122,17 @@ def _tick(progress: Progress, done: int, total: int, text: str) -> None:
 # --- staff ------------------------------------------------------------------------------------
 
 
-def import_staff(conn: Connection, path: str, *, sheet: str | None = None, progress: Progress = _noop) -> ImportResult:
+def import_staff(
+    conn: Connection,
+    path: str,
+    *,
+    sheet: str | None = None,
+    columns: dict[str, str] | None = None,
+    progress: Progress = _noop,
+) -> ImportResult:
     started = time.perf_counter()
     table = read_table(path, sheet=sheet)
-    index = column_index(table, STAFF_COLUMNS)
+    index = column_index(table, STAFF_COLUMNS, columns)
     issues = _Issues(table.path)
     units = _units(conn)
     industries = _codes(conn, Industry)
@@ -195,11 +202,16 @@ def _contains(ancestor_path: str, path: str) -> bool:
 
 
 def import_accounts(
-    conn: Connection, path: str, *, sheet: str | None = None, progress: Progress = _noop
+    conn: Connection,
+    path: str,
+    *,
+    sheet: str | None = None,
+    columns: dict[str, str] | None = None,
+    progress: Progress = _noop,
 ) -> ImportResult:
     started = time.perf_counter()
     table = read_table(path, sheet=sheet)
-    index = column_index(table, ACCOUNT_COLUMNS)
+    index = column_index(table, ACCOUNT_COLUMNS, columns)
     issues = _Issues(table.path)
     units = _units(conn)
     industries = _codes(conn, Industry)
@@ -398,6 +410,7 @@ def import_revenue(
     path: str,
     *,
     sheet: str | None = None,
+    columns: dict[str, str] | None = None,
     scope: str | None = None,
     today: dt.date | None = None,
     progress: Progress = _noop,
@@ -414,7 +427,7 @@ def import_revenue(
             raise NotFound(f"--scope 指定的单位不存在：{scope}", f"no unit {scope}")
         scope_path = units[scope][2]
     table = read_table(path, sheet=sheet)
-    index = column_index(table, REVENUE_COLUMNS)
+    index = column_index(table, REVENUE_COLUMNS, columns)
     issues = _Issues(table.path)
     accounts = {
         no: (id_, city)

@@ -182,28 +182,36 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
         wb.close()
 
 
-def column_index(table: Table, expected: list[str]) -> dict[str, int]:
-    """Map each expected column to its position. The header must name exactly these columns (in any
-    order, each once); a missing, unknown or repeated column rejects the file."""
+def column_index(table: Table, expected: list[str], columns: dict[str, str] | None = None) -> dict[str, int]:
+    """Map each expected column to its position in the file.
+
+    Without ``columns`` the header must name exactly the expected columns (in any order, each once).
+    ``columns`` maps an expected column to the file's header for it (a mapping chosen in the import
+    wizard, e.g. ``{"revenue": "收入(元)"}``); the file's other columns are then ignored.
+    A missing, unknown or repeated column rejects the file.
+    """
     if not table.headers and not table.rows:
         raise ImportRejected([ImportIssue(0, "", "", "文件是空的（没有表头也没有数据）")], table.path)
     got = table.headers
+    wanted = {c: (columns or {}).get(c, c) for c in expected}
     issues = []
-    missing = [c for c in expected if c not in got]
-    extra = [c for c in got if c not in expected]
-    repeated = sorted({c for c in got if got.count(c) > 1})
+    missing = [c for c, header in wanted.items() if header not in got]
+    extra = [] if columns else [c for c in got if c not in expected]
+    repeated = sorted({h for h in wanted.values() if got.count(h) > 1})
     if missing:
         issues.append(ImportIssue(1, ",".join(missing), "", "缺少列"))
     if extra:
         issues.append(ImportIssue(1, ",".join(c or "（空）" for c in extra), "", "多余或无法识别的列"))
     if repeated:
         issues.append(ImportIssue(1, ",".join(repeated), "", "列重复"))
+    if len(set(wanted.values())) < len(wanted):
+        issues.append(ImportIssue(1, "", "", "两个字段对应到了文件的同一列"))
     if issues:
         issues.append(ImportIssue(1, "", "", f"表头应为：{','.join(expected)}"))
         raise ImportRejected(issues, table.path)
     if not table.rows:
         raise ImportRejected([ImportIssue(1, "", "", "文件只有表头，没有数据行")], table.path)
-    return {c: got.index(c) for c in expected}
+    return {c: got.index(header) for c, header in wanted.items()}
 
 
 def cells_by_name(cells: list[str], index: dict[str, int]) -> dict[str, str]:
