@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
 
 from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,6 +25,7 @@ from kam_console.models import (
     Industry,
     OrgUnit,
     Product,
+    ProvinceRollup,
     RevenueRollup,
 )
 from kam_console.money import fen_to_decimal, ratio_yuan
@@ -117,13 +117,14 @@ class AccountFigures:
 class Scope:
     """A unit and the city-level units whose serving area it covers."""
 
+    id: int
     code: str
     name: str
     level: str
     path: str
     city_ids: list[int] = field(default_factory=list)
 
-    @cached_property
+    @property
     def is_country(self) -> bool:
         return self.level == "group"
 
@@ -149,7 +150,7 @@ def months_between(first: int, last: int) -> list[int]:
 
 def resolve_scope(conn: Connection, unit: str) -> Scope:
     row = conn.execute(
-        select(OrgUnit.code, OrgUnit.name, OrgUnit.level, OrgUnit.path).where(OrgUnit.code == unit)
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.level, OrgUnit.path).where(OrgUnit.code == unit)
     ).first()
     if row is None:
         raise NotFound(f"没有代码为 {unit} 的单位", f"no unit with code {unit}")
@@ -170,10 +171,8 @@ def _catalogue_id(conn: Connection, model, code: str, label: str) -> int:
     return id_
 
 
-def _conditions(conn: Connection, scope: Scope, filters: Filters, table) -> list[ColumnElement[bool]]:
+def _filter_conditions(conn: Connection, filters: Filters, table) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
-    if not scope.is_country:
-        conds.append(table.c.city_id.in_(scope.city_ids))
     if filters.industry:
         conds.append(table.c.industry_id == _catalogue_id(conn, Industry, filters.industry, "行业"))
     if filters.account_level:
@@ -183,10 +182,35 @@ def _conditions(conn: Connection, scope: Scope, filters: Filters, table) -> list
     return conds
 
 
-def _rollup_conditions(conn: Connection, scope: Scope, filters: Filters) -> list[ColumnElement[bool]]:
-    t = RevenueRollup.__table__
-    product = _catalogue_id(conn, Product, filters.product, "产品") if filters.product else ALL_PRODUCTS
-    return [t.c.product_id == product, *_conditions(conn, scope, filters, t)]
+def _city_conditions(conn: Connection, scope: Scope, filters: Filters, table) -> list[ColumnElement[bool]]:
+    """Scope and filters on a table keyed by city (account_rollup, revenue_rollup)."""
+    geo = [] if scope.is_country else [table.c.city_id.in_(scope.city_ids)]
+    return [*geo, *_filter_conditions(conn, filters, table)]
+
+
+@dataclass(frozen=True)
+class _Grain:
+    """Which rollup a query reads: city grain, or province grain for country/province-wide views."""
+
+    table: object
+    geo: ColumnElement
+    where: list[ColumnElement[bool]]
+
+
+def _grain(conn: Connection, scope: Scope, filters: Filters, *, by_city: bool, product: bool = True) -> _Grain:
+    if by_city or scope.level not in ("group", "province"):
+        t = RevenueRollup.__table__
+        geo_col = t.c.city_id
+        where = [] if scope.is_country else [t.c.city_id.in_(scope.city_ids)]
+    else:
+        t = ProvinceRollup.__table__
+        geo_col = t.c.province_id
+        where = [] if scope.is_country else [t.c.province_id == scope.id]
+    where += _filter_conditions(conn, filters, t)
+    if product:
+        pid = _catalogue_id(conn, Product, filters.product, "产品") if filters.product else ALL_PRODUCTS
+        where.append(t.c.product_id == pid)
+    return _Grain(t, geo_col, where)
 
 
 def _sums(t):
@@ -203,10 +227,9 @@ def _sums(t):
 def unit_figures(conn: Connection, *, unit: str, month: int, filters: Filters = Filters()) -> Figures:
     """The scope's own totals for one month."""
     scope = resolve_scope(conn, unit)
-    t = RevenueRollup.__table__
-    rev, lines, accounts = conn.execute(
-        select(*_sums(t)).where(t.c.month == month, *_rollup_conditions(conn, scope, filters))
-    ).one()
+    g = _grain(conn, scope, filters, by_city=False)
+    t = g.table
+    rev, lines, accounts = conn.execute(select(*_sums(t)).where(t.c.month == month, *g.where)).one()
     return Figures(scope.code, scope.name, int(rev), int(lines), int(accounts))
 
 
@@ -223,13 +246,15 @@ def figures_by(conn: Connection, *, unit: str, month: int, by: str, filters: Fil
                 Figures(a.customer_no, a.name, a.revenue_fen, a.lines, 1 if a.revenue_fen > 0 else 0)
                 for a in top_accounts(conn, unit=unit, month=month, n=None, filters=filters)
             ]
-    t = RevenueRollup.__table__
-    where = [t.c.month == month, *_rollup_conditions(conn, scope, filters)]
     if by in ("province", "city"):
-        rows = conn.execute(select(t.c.city_id, *_sums(t)).where(*where).group_by(t.c.city_id)).all()
-        return _by_geography(conn, scope, by, {r[0]: r[1:] for r in rows})
+        g = _grain(conn, scope, filters, by_city=by == "city")
+        t = g.table
+        rows = conn.execute(select(g.geo, *_sums(t)).where(t.c.month == month, *g.where).group_by(g.geo)).all()
+        return _by_geography(conn, scope, by, {r[0]: r[1:] for r in rows}, g.geo.name)
     if by == "product":
-        where = [t.c.month == month, t.c.product_id != ALL_PRODUCTS, *_conditions(conn, scope, filters, t)]
+        g = _grain(conn, scope, filters, by_city=False, product=False)
+        t = g.table
+        where = [t.c.month == month, t.c.product_id != ALL_PRODUCTS, *g.where]
         if filters.product:
             where.append(t.c.product_id == _catalogue_id(conn, Product, filters.product, "产品"))
         rows = conn.execute(select(t.c.product_id, *_sums(t)).where(*where).group_by(t.c.product_id)).all()
@@ -240,6 +265,9 @@ def figures_by(conn: Connection, *, unit: str, month: int, by: str, filters: Fil
             for id_, code, name in catalogue
             if not filters.product or code == filters.product
         ]
+    g = _grain(conn, scope, filters, by_city=False)
+    t = g.table
+    where = [t.c.month == month, *g.where]
     if by == "industry":
         rows = conn.execute(select(t.c.industry_id, *_sums(t)).where(*where).group_by(t.c.industry_id)).all()
         sums = {r[0]: r[1:] for r in rows}
@@ -263,21 +291,21 @@ def _fig(key: str, name: str, sums) -> Figures:
     return Figures(key, name, int(rev), int(lines), int(accounts))
 
 
-def _by_geography(conn: Connection, scope: Scope, by: str, per_city: dict[int, tuple]) -> list[Figures]:
-    """Roll city sums up to the requested level; accounts add up across cities (one serving city each)."""
+def _by_geography(conn: Connection, scope: Scope, by: str, per_geo: dict[int, tuple], geo: str) -> list[Figures]:
+    """One row per city or province of the scope (zeros where there is no revenue). ``per_geo`` holds
+    sums keyed by city id (``geo == "city_id"``) or province id; city sums are added up to provinces
+    when needed — accounts add up across cities, since each account has one serving city."""
     units = conn.execute(
         select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.level, OrgUnit.parent_id).order_by(OrgUnit.code)
     ).all()
     by_id = {u.id: u for u in units}
-    in_scope = set(scope.city_ids)
     groups: dict[int, list[int]] = {}
-    for u in units:
-        if u.level != "city" or u.id not in in_scope:
-            continue
-        target = u.id if by == "city" else u.parent_id
+    for city_id in scope.city_ids:
+        target = city_id if by == "city" else by_id[city_id].parent_id
         groups.setdefault(target, [0, 0, 0])
-        sums = per_city.get(u.id)
-        if sums:
+    for key, sums in per_geo.items():
+        target = key if (geo != "city_id" or by == "city") else by_id[key].parent_id
+        if target in groups:
             for i in range(3):
                 groups[target][i] += int(sums[i])
     return [
@@ -292,12 +320,11 @@ def trend(conn: Connection, *, unit: str, first: int, last: int, filters: Filter
     if first > last:
         raise ValidationError("起始月份晚于结束月份", "--from is after --to")
     scope = resolve_scope(conn, unit)
-    t = RevenueRollup.__table__
+    g = _grain(conn, scope, filters, by_city=False)
+    t = g.table
     lo = add_months(first, -12)
     rows = conn.execute(
-        select(t.c.month, *_sums(t))
-        .where(and_(t.c.month >= lo, t.c.month <= last), *_rollup_conditions(conn, scope, filters))
-        .group_by(t.c.month)
+        select(t.c.month, *_sums(t)).where(and_(t.c.month >= lo, t.c.month <= last), *g.where).group_by(t.c.month)
     ).all()
     sums = {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows}
     out = []
@@ -343,7 +370,7 @@ def top_accounts(
         raise ValidationError("客户排名按全部产品计算，不能按产品筛选", "account rankings cover all products")
     scope = resolve_scope(conn, unit)
     t = AccountRollup.__table__
-    where = [t.c.month == month, *_conditions(conn, scope, filters, t)]
+    where = [t.c.month == month, *_city_conditions(conn, scope, filters, t)]
     city = OrgUnit.__table__.alias("city")
     if by == "revenue":
         order = [t.c.revenue_fen.asc() if bottom else t.c.revenue_fen.desc(), t.c.account_id]
@@ -381,7 +408,7 @@ def arpa_distribution(
     over equal-width bins between the smallest and largest positive revenue."""
     scope = resolve_scope(conn, unit)
     t = AccountRollup.__table__
-    where = [t.c.month == month, t.c.revenue_fen > 0, *_conditions(conn, scope, filters, t)]
+    where = [t.c.month == month, t.c.revenue_fen > 0, *_city_conditions(conn, scope, filters, t)]
     lo, hi = conn.execute(select(func.min(t.c.revenue_fen), func.max(t.c.revenue_fen)).where(*where)).one()
     if lo is None:
         return []

@@ -14,7 +14,8 @@ hold the all-products figures; their ``accounts`` must be counted from each acco
 over all its products, because a distinct count does not add up across products.
 
 ``account_rollup`` holds one row per (month, account) over all products, for rankings and the
-distribution of ARPA over accounts.
+distribution of ARPA over accounts; ``province_rollup`` is ``revenue_rollup`` summed to provinces, for
+country- and province-wide views.
 """
 
 from __future__ import annotations
@@ -24,12 +25,32 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, case, delete, func, insert, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from kam_console.models import ALL_PRODUCTS, Account, AccountRollup, MonthlyRevenue, RevenueRollup
+from kam_console.models import (
+    ALL_PRODUCTS,
+    Account,
+    AccountRollup,
+    MonthlyRevenue,
+    OrgUnit,
+    ProvinceRollup,
+    RevenueRollup,
+)
 
 _MR = MonthlyRevenue.__table__
 _ACC = Account.__table__
 _ROLLUP = RevenueRollup.__table__
 _ACCOUNT_ROLLUP = AccountRollup.__table__
+_PROVINCE_ROLLUP = ProvinceRollup.__table__
+_UNIT = OrgUnit.__table__
+_PROVINCE_COLUMNS = (
+    "product_id",
+    "month",
+    "province_id",
+    "industry_id",
+    "account_level",
+    "revenue_fen",
+    "lines",
+    "accounts",
+)
 _ACCOUNT_COLUMNS = ("month", "account_id", "city_id", "industry_id", "account_level", "revenue_fen", "lines")
 _COLUMNS = ("product_id", "month", "city_id", "industry_id", "account_level", "revenue_fen", "lines", "accounts")
 
@@ -144,7 +165,43 @@ def rebuild_rollups(
         .group_by(_MR.c.month, _MR.c.account_id)
     )
     written += _insert(connection, per_account_month, _ACCOUNT_ROLLUP, _ACCOUNT_COLUMNS)
+    written += _rebuild_provinces(connection, month_list, city_list)
     return written
+
+
+def _rebuild_provinces(connection: Connection, months: list[int] | None, city_ids: list[int] | None) -> int:
+    """Re-sum the provinces of the touched cities from the (fresh) city-grain rollup."""
+    provinces = None
+    if city_ids is not None:
+        provinces = sorted(
+            connection.execute(select(_UNIT.c.parent_id).where(_UNIT.c.id.in_(city_ids)).distinct()).scalars()
+        )
+    connection.execute(
+        delete(_PROVINCE_ROLLUP).where(
+            *_cell_filter(_PROVINCE_ROLLUP.c.month, _PROVINCE_ROLLUP.c.province_id, months, provinces)
+        )
+    )
+    source = _ROLLUP.join(_UNIT, _UNIT.c.id == _ROLLUP.c.city_id)
+    where = _cell_filter(_ROLLUP.c.month, _UNIT.c.parent_id, months, provinces)
+    summed = (
+        select(
+            _ROLLUP.c.product_id,
+            _ROLLUP.c.month,
+            _UNIT.c.parent_id,
+            _ROLLUP.c.industry_id,
+            _ROLLUP.c.account_level,
+            func.sum(_ROLLUP.c.revenue_fen),
+            func.sum(_ROLLUP.c.lines),
+            # Accounts add up across cities: each account has exactly one serving city.
+            func.sum(_ROLLUP.c.accounts),
+        )
+        .select_from(source)
+        .where(*where)
+        .group_by(
+            _ROLLUP.c.product_id, _ROLLUP.c.month, _UNIT.c.parent_id, _ROLLUP.c.industry_id, _ROLLUP.c.account_level
+        )
+    )
+    return _insert(connection, summed, _PROVINCE_ROLLUP, _PROVINCE_COLUMNS)
 
 
 def _insert(connection: Connection, query, table=_ROLLUP, columns=_COLUMNS) -> int:

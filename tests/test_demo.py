@@ -78,7 +78,8 @@ def test_counts_are_roughly_as_specified(seeded):
     assert counts["staff"] == result.staff and result.staff >= 369 * 5
     assert counts["service"] == result.services and 1.5 * result.accounts <= result.services <= 2.8 * result.accounts
     assert counts["monthly_revenue"] == result.revenue_rows > 20 * result.accounts
-    assert counts["revenue_rollup"] + counts["account_rollup"] == result.rollup_rows > 0
+    rollups = counts["revenue_rollup"] + counts["account_rollup"] + counts["province_rollup"]
+    assert rollups == result.rollup_rows > 0
     assert counts["account_contact"] == result.contacts >= result.accounts
     assert result.seconds > 0
 

@@ -388,3 +388,18 @@ def test_preview_and_chinese_headers_with_mapping(loaded, tmp_path):
     bad_mapping = dict(pv.mapping, revenue="计费线路数")
     err = rejected(loaded, import_revenue, path, columns=bad_mapping, today=TODAY)
     assert "同一列" in err.issues[0].reason
+
+
+def test_line_numbers_with_blank_lines_and_multiline_cells(loaded, tmp_path):
+    content = (
+        "employee_no,name,unit_code,position,industry_codes\r\n"
+        "E300,周一,440100,customer_manager,FIN\r\n"
+        "\r\n"
+        'E301,"吴\r\n二",440100,customer_manager,FIN\r\n'
+        "E302,郑三,999999,customer_manager,FIN\r\n"
+    )
+    err = rejected(loaded, import_staff, write(tmp_path, "lines.csv", content))
+    assert [(i.line, i.column) for i in err.issues] == [(6, "unit_code")]
+    content = content.replace('"吴\r\n二"', "吴二")
+    err = rejected(loaded, import_staff, write(tmp_path, "lines2.csv", content))
+    assert [(i.line, i.column) for i in err.issues] == [(5, "unit_code")]

@@ -17,6 +17,7 @@ from kam_console.models import (
     MonthlyRevenue,
     OrgUnit,
     Product,
+    ProvinceRollup,
     RevenueRollup,
 )
 from kam_console.rollups import rebuild_rollups, revenue_cells
@@ -195,7 +196,19 @@ def test_rebuild_matches_independent_aggregate(db):
     expected = _expected(data)
     expected_accounts = _expected_accounts(data)
     assert got_accounts == expected_accounts
-    assert written == len(expected) + len(expected_accounts)
+    with db.engine.connect() as conn:
+        parent = dict(conn.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
+        got_provinces = {
+            (r.product_id, r.month, r.province_id, r.industry_id, r.account_level): (r.revenue_fen, r.lines, r.accounts)
+            for r in conn.execute(select(ProvinceRollup.__table__))
+        }
+    expected_provinces: dict[tuple, list[int]] = {}
+    for (product, month, city, industry, level), values in expected.items():
+        entry = expected_provinces.setdefault((product, month, parent[city], industry, level), [0, 0, 0])
+        for i in range(3):
+            entry[i] += values[i]
+    assert got_provinces == {k: tuple(v) for k, v in expected_provinces.items()}
+    assert written == len(expected) + len(expected_accounts) + len(expected_provinces)
     assert len(expected) == len(got)
     assert got == expected
     # The cancelling account: counted for its positive product, not in the all-products figure.
@@ -228,7 +241,12 @@ def test_partial_rebuild_touches_only_its_cells(db):
         after = _rollup(conn)
     cell_expected = _expected(data, months={month}, cities={city})
     cell_accounts = {r["account_id"] for r in data["rows"] if r["month"] == month and r["serving_city_id"] == city}
-    assert written == len(cell_expected) + len(cell_accounts) > 0
+    with db.engine.connect() as conn:
+        province = conn.execute(select(OrgUnit.parent_id).where(OrgUnit.id == city)).scalar()
+        province_cells = conn.execute(
+            select(func.count()).where(ProvinceRollup.month == month, ProvinceRollup.province_id == province)
+        ).scalar()
+    assert written == len(cell_expected) + len(cell_accounts) + province_cells > 0
     assert {k: v for k, v in after.items() if k[1] == month and k[2] == city} == cell_expected
     untouched_before = {k: v for k, v in before.items() if not (k[1] == month and k[2] == city)}
     untouched_after = {k: v for k, v in after.items() if not (k[1] == month and k[2] == city)}

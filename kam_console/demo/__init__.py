@@ -35,6 +35,7 @@ from kam_console.models import (
     AccountRollup,
     AppSetting,
     MonthlyRevenue,
+    ProvinceRollup,
     RevenueRollup,
     Service,
     Staff,
@@ -50,6 +51,7 @@ Progress = Callable[[int, int, str], None]
 # (org_unit, local_company, industry, product) are never touched. A new table that references accounts
 # or staff belongs here too (before them), or re-seeding fails once it holds rows — and rolls back.
 BUSINESS_TABLES = (
+    ProvinceRollup.__table__,
     AccountRollup.__table__,
     RevenueRollup.__table__,
     MonthlyRevenue.__table__,

@@ -115,8 +115,14 @@ def _read_csv(path: Path) -> Table:
     if not records:
         return table
     table.headers = [h.strip() for h in records[0]]
+    physical_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if physical_lines == len(records):
+        # No cell spans lines (the usual case): the line number is the record's position.
+        stripped = ((n, [c.strip() for c in cells]) for n, cells in enumerate(records[1:], 2))
+        table.rows = [(n, cells) for n, cells in stripped if any(cells)]
+        return table
     line = 1
-    # csv.reader does not report line numbers of multi-line cells; count physical lines instead.
+    # Cells with line breaks: count physical lines to report the line each record starts on.
     for cells in records[1:]:
         line += 1
         if not any(c.strip() for c in cells):

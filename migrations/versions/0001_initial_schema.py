@@ -92,7 +92,8 @@ def upgrade() -> None:
     sa.CheckConstraint("account_level IN ('national', 'provincial', 'city')", name=op.f('ck_revenue_rollup_account_level')),
     sa.ForeignKeyConstraint(['city_id'], ['org_unit.id'], name=op.f('fk_revenue_rollup_city_id_org_unit'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['industry_id'], ['industry.id'], name=op.f('fk_revenue_rollup_industry_id_industry'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('product_id', 'month', 'city_id', 'industry_id', 'account_level', name=op.f('pk_revenue_rollup'))
+    sa.PrimaryKeyConstraint('product_id', 'month', 'city_id', 'industry_id', 'account_level', name=op.f('pk_revenue_rollup')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('revenue_rollup', schema=None) as batch_op:
         batch_op.create_index('ix_revenue_rollup_trend', ['product_id', 'city_id', 'month', 'industry_id', 'account_level', 'revenue_fen', 'lines', 'accounts'], unique=False)
