@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from kam_console.errors import NotFound, ValidationError
@@ -103,6 +103,7 @@ class AccountFigures:
     city: str
     revenue_fen: int
     lines: int
+    accounts: int = 1  # with ``by="arpa"``: the customer's accounts (head and branches) with revenue > 0
 
     @property
     def revenue(self) -> Decimal:
@@ -111,6 +112,10 @@ class AccountFigures:
     @property
     def arpu(self) -> Decimal | None:
         return ratio_yuan(self.revenue_fen, self.lines)
+
+    @property
+    def arpa(self) -> Decimal | None:
+        return ratio_yuan(self.revenue_fen, self.accounts)
 
 
 @dataclass
@@ -352,6 +357,9 @@ def _ratio_change(cur: Decimal | None, prev: Decimal | None) -> Decimal | None:
     return ((cur - prev) * 100 / abs(prev)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
+RANKINGS = ("revenue", "arpa", "arpu")
+
+
 def top_accounts(
     conn: Connection,
     *,
@@ -362,16 +370,25 @@ def top_accounts(
     bottom: bool = False,
     filters: Filters = Filters(),
 ) -> list[AccountFigures]:
-    """Accounts of the scope ranked by revenue or ARPU (revenue per billed line), top or bottom ``n``
-    (``None``: all). Reads ``account_rollup``: one row per account and month, all products."""
-    if by not in ("revenue", "arpu"):
-        raise ValidationError(f"未知的排序依据：{by}（可选 revenue、arpu）", f"unknown ranking {by}")
+    """Accounts of the scope ranked, top or bottom ``n`` (``None``: all), over all products:
+
+    - ``revenue``: each account by its revenue;
+    - ``arpu``: each account by revenue per billed line (accounts with lines only);
+    - ``arpa``: each customer — a head account together with its branch accounts in the scope — by
+      revenue per account with revenue (for a customer without branches this is its revenue).
+
+    Reads ``account_rollup`` (one row per account and month), never the raw revenue rows.
+    """
+    if by not in RANKINGS:
+        raise ValidationError(f"未知的排序依据：{by}（可选 {'、'.join(RANKINGS)}）", f"unknown ranking {by}")
     if filters.product:
         raise ValidationError("客户排名按全部产品计算，不能按产品筛选", "account rankings cover all products")
     scope = resolve_scope(conn, unit)
     t = AccountRollup.__table__
     where = [t.c.month == month, *_city_conditions(conn, scope, filters, t)]
     city = OrgUnit.__table__.alias("city")
+    if by == "arpa":
+        return _top_customers(conn, t, where, n, bottom)
     if by == "revenue":
         order = [t.c.revenue_fen.asc() if bottom else t.c.revenue_fen.desc(), t.c.account_id]
     else:
@@ -399,6 +416,56 @@ def top_accounts(
     if n is not None:
         query = query.limit(n)
     return [AccountFigures(*row) for row in conn.execute(query)]
+
+
+def _top_customers(conn: Connection, t, where, n: int | None, bottom: bool) -> list[AccountFigures]:
+    head_id = func.coalesce(Account.parent_id, Account.id).label("head_id")
+    grouped = (
+        select(
+            head_id,
+            func.sum(t.c.revenue_fen).label("revenue_fen"),
+            func.sum(t.c.lines).label("lines"),
+            func.sum(case((t.c.revenue_fen > 0, 1), else_=0)).label("accounts"),
+            func.count(func.distinct(t.c.city_id)).label("cities"),
+            func.min(t.c.city_id).label("city_id"),
+        )
+        .select_from(t.join(Account, Account.id == t.c.account_id))
+        .where(*where)
+        .group_by(head_id)
+        .subquery("customers")
+    )
+    c = grouped.c
+    arpa = c.revenue_fen * 1.0 / c.accounts
+    head = Account.__table__.alias("head")
+    city = OrgUnit.__table__.alias("city")
+    query = (
+        select(
+            head.c.customer_no,
+            head.c.name,
+            head.c.level,
+            Industry.name,
+            city.c.short_name,
+            c.cities,
+            c.revenue_fen,
+            c.lines,
+            c.accounts,
+        )
+        .select_from(
+            grouped.join(head, head.c.id == c.head_id)
+            .join(Industry, Industry.id == head.c.industry_id)
+            .join(city, city.c.id == c.city_id)
+        )
+        .where(c.accounts > 0)
+        .order_by(arpa.asc() if bottom else arpa.desc(), c.head_id)
+    )
+    if n is not None:
+        query = query.limit(n)
+    return [
+        AccountFigures(
+            no, name, level, industry, f"{cities} 个地市" if cities > 1 else city_name, int(rev), int(ln), int(accounts)
+        )
+        for no, name, level, industry, city_name, cities, rev, ln, accounts in conn.execute(query)
+    ]
 
 
 def arpa_distribution(

@@ -256,7 +256,19 @@ def cmd_analytics_top(args) -> int:
             )
     finally:
         db.dispose()
-    columns = ["rank", "customer_no", "name", "level", "industry", "city", "revenue", "lines", "arpu"]
+    columns = [
+        "rank",
+        "customer_no",
+        "name",
+        "level",
+        "industry",
+        "city",
+        "revenue",
+        "lines",
+        "accounts",
+        "arpu",
+        "arpa",
+    ]
     data = [
         {
             "rank": i,
@@ -267,7 +279,9 @@ def cmd_analytics_top(args) -> int:
             "city": a.city,
             "revenue": f"{a.revenue:.2f}",
             "lines": a.lines,
+            "accounts": a.accounts,
             "arpu": "" if a.arpu is None else f"{a.arpu:.2f}",
+            "arpa": "" if a.arpa is None else f"{a.arpa:.2f}",
         }
         for i, a in enumerate(accounts, 1)
     ]
@@ -342,7 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     top.add_argument("--unit", default="000000", metavar="CODE")
     top.add_argument("--month", required=True, metavar="YYYY-MM")
     top.add_argument("--n", type=int, default=20)
-    top.add_argument("--by", choices=["revenue", "arpu"], default="revenue")
+    top.add_argument(
+        "--by",
+        choices=["revenue", "arpa", "arpu"],
+        default="revenue",
+        help="revenue：按客户收入；arpa：按集团客户（总部及其分支）的户均收入；arpu：按每线路收入",
+    )
     top.add_argument("--bottom", action="store_true", help="倒数排名")
     _add_filters(top)
     top.add_argument("--format", choices=["table", "csv", "json"], default="table")

@@ -399,3 +399,27 @@ def test_trend_and_top_cli(demo, capsys):
     assert [r["rank"] for r in top] == ["1", "2", "3"]
     assert kam(["--db", url, "analytics", "arpu", "--month", "2026-13", "--by", "city"]) == 2
     assert "YYYY-MM" in capsys.readouterr().err
+
+
+def test_customers_ranked_by_arpa_group_branches(demo):
+    with demo.engine.connect() as conn:
+        ranked = analytics.top_accounts(conn, unit="000000", month=LAST, n=None, by="arpa")
+        arpas = [c.arpa for c in ranked]
+        assert arpas == sorted(arpas, reverse=True)
+        # Independently: paying accounts per head account, from the raw rows.
+        by_account: dict[int, int] = defaultdict(int)
+        for acc_head, acc_rev in conn.execute(
+            text(
+                "SELECT COALESCE(a.parent_id, a.id), SUM(r.revenue_fen) FROM monthly_revenue r "
+                "JOIN account a ON a.id = r.account_id WHERE r.month = :m GROUP BY a.id, a.parent_id"
+            ),
+            {"m": LAST},
+        ):
+            by_account[acc_head] += 1 if acc_rev > 0 else 0
+        multi = [c for c in ranked if c.accounts > 1]
+        assert multi, "demo national accounts have branches"
+        assert sum(c.accounts for c in ranked) == sum(by_account.values())
+        assert len(ranked) == sum(1 for v in by_account.values() if v > 0)
+        assert any("个地市" in c.city for c in multi)
+        top = analytics.top_accounts(conn, unit="000000", month=LAST, n=5, by="arpa", bottom=True)
+        assert [c.arpa for c in top] == sorted(c.arpa for c in top)
