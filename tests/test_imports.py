@@ -403,3 +403,23 @@ def test_line_numbers_with_blank_lines_and_multiline_cells(loaded, tmp_path):
     content = content.replace('"吴\r\n二"', "吴二")
     err = rejected(loaded, import_staff, write(tmp_path, "lines2.csv", content))
     assert [(i.line, i.column) for i in err.issues] == [(5, "unit_code")]
+
+
+def test_account_that_moved_city_has_its_old_rows_replaced(loaded, tmp_path):
+    moved = ACCOUNT_HEADER + "\nC200,广州农村商业银行,FIN,city,440300,440300,,E101\n"
+    with loaded.engine.begin() as conn:
+        import_accounts(conn, write(tmp_path, "moved.csv", moved))
+    fix = "month,customer_no,product_code,revenue,billed_lines\n2026-09,C200,INTERNET,7.00,1\n"
+    with loaded.engine.begin() as conn:
+        result = import_revenue(conn, write(tmp_path, "fix.csv", fix), today=TODAY)
+    # 深圳 is now in the file, so its 2026-09 rows (C201) are replaced too; plus both of C200's old 广州 rows.
+    assert result.deleted == 3
+    with loaded.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT c.code, r.revenue_fen FROM monthly_revenue r JOIN account a ON a.id = r.account_id "
+            "JOIN org_unit c ON c.id = r.serving_city_id WHERE a.customer_no = 'C200' AND r.month = 202609")).all()
+        assert [tuple(r) for r in rows] == [("440300", 700)]
+        gz = conn.execute(text(
+            "SELECT SUM(revenue_fen) FROM revenue_rollup r JOIN org_unit c ON c.id = r.city_id "
+            "WHERE c.code = '440100' AND r.month = 202609 AND r.product_id = 0")).scalar()
+        assert gz == 15000000  # only C210 is left in 广州 that month

@@ -510,20 +510,28 @@ def import_revenue(
                 ).rowcount
                 or 0
             )
-        # An account that moved city keeps its old rows under the old city; the file's row replaces them.
-        moved = sorted({r["account_id"] for r in rows if r["month"] == month})
-        for chunk in range(0, len(moved), 500):
-            gone = (
-                conn.execute(
-                    delete(MonthlyRevenue)
-                    .where(MonthlyRevenue.month == month, MonthlyRevenue.account_id.in_(moved[chunk : chunk + 500]))
-                    .returning(MonthlyRevenue.serving_city_id)
-                )
-                .scalars()
-                .all()
+        # An account that moved city keeps its old rows under its old city; the file's rows replace
+        # them too. Those are the rows of this month left outside the replaced cities whose account
+        # is in the file — usually none, so look first and delete only what is found.
+        in_file = {r["account_id"] for r in rows if r["month"] == month}
+        replaced = set(cities)
+        leftovers = (
+            conn.execute(
+                select(MonthlyRevenue.account_id, MonthlyRevenue.serving_city_id).where(MonthlyRevenue.month == month)
             )
-            result.deleted += len(gone)
-            cities = sorted(set(cities) | set(gone))
+            if len(replaced) < len(city_path)
+            else ()
+        )
+        moved = sorted({(acc, city) for acc, city in leftovers if acc in in_file and city not in replaced})
+        for chunk in range(0, len(moved), 500):
+            accounts = [acc for acc, _ in moved[chunk : chunk + 500]]
+            result.deleted += (
+                conn.execute(
+                    delete(MonthlyRevenue).where(MonthlyRevenue.month == month, MonthlyRevenue.account_id.in_(accounts))
+                ).rowcount
+                or 0
+            )
+        cities = sorted(replaced | {city for _, city in moved})
     progress(1, 3, "写入收入…")
     for chunk in range(0, len(rows), 50000):
         conn.execute(insert(MonthlyRevenue), rows[chunk : chunk + 50000])
