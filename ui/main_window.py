@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -15,6 +16,8 @@ from kam_console import __version__
 from kam_console.db import Database
 from kam_console.services.status import is_demo
 from ui import settings as S
+from ui.import_common import KIND_ACCOUNTS, KIND_REVENUE, KIND_STAFF
+from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
 from ui.org_tree_panel import OrgTreePanel
 from ui.tasks import BackgroundTasks, Task, show_error
@@ -56,6 +59,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or S.app_settings()
         self._refresh_task: Task | None = None
         self._first_load = True
+        self.import_wizard: ImportWizard | None = None
         self.setWindowTitle(self.tr("大客户管理控制台"))
 
         self.tree_panel = OrgTreePanel(self)
@@ -80,6 +84,19 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         menu_file = self.menuBar().addMenu(self.tr("文件(&F)"))
+        self.import_actions: dict[str, QAction] = {}
+        for kind, text in (
+            (KIND_STAFF, self.tr("导入员工(&S)…")),
+            (KIND_ACCOUNTS, self.tr("导入客户(&C)…")),
+            (KIND_REVENUE, self.tr("导入月收入(&M)…")),
+        ):
+            action = QAction(text, self)
+            action.triggered.connect(partial(self.open_import_wizard, kind))
+            menu_file.addAction(action)
+            self.import_actions[kind] = action
+        # Revenue is the monthly routine; the wizard's first page switches to the other kinds.
+        self.import_actions[KIND_REVENUE].setShortcut(QKeySequence(self.tr("Ctrl+I")))
+        menu_file.addSeparator()
         self.action_quit = QAction(self.tr("退出(&X)"), self)
         self.action_quit.setShortcut(QKeySequence(self.tr("Ctrl+Q")))
         self.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -196,6 +213,27 @@ class MainWindow(QMainWindow):
             self.status_unit.setText(self.tr("当前单位：{0}（{1}）").format(summary.unit.name, summary.unit.code))
 
     # --- actions -----------------------------------------------------------------------------
+
+    def open_import_wizard(self, kind: str = KIND_REVENUE, _checked: bool = False) -> ImportWizard:
+        model = self.tree_panel.model
+        units = {code: unit.name for code in model.codes() if (unit := model.unit(code)) is not None}
+        wizard = ImportWizard(
+            self.db,
+            self.tasks,
+            kind=kind,
+            units=units,
+            demo=not self.status_demo.isHidden(),
+            settings=self.settings,
+            parent=self,
+        )
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.imported.connect(self._on_imported)
+        self.import_wizard = wizard
+        wizard.open()
+        return wizard
+
+    def _on_imported(self, _kind: str) -> None:
+        self.refresh()
 
     def _focus_search(self) -> None:
         self.tree_panel.search.setFocus()

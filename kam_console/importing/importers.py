@@ -82,7 +82,12 @@ class ImportResult:
             parts.append(f"月份 {', '.join(self.months)}")
         if self.cities:
             parts.append(f"{self.cities} 个地市")
-        return f"导入完成（{self.encoding}）：" + "，".join(parts) + f"，用时 {self.seconds:.1f} 秒"
+        return f"导入完成（{encoding_label(self.encoding)}）：" + "，".join(parts) + f"，用时 {self.seconds:.1f} 秒"
+
+
+def encoding_label(encoding: str) -> str:
+    """How people name a file's encoding: 'gbk' -> 'GBK', 'utf-8-sig' -> 'UTF-8（带 BOM）'."""
+    return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gbk": "GBK", "xlsx": "XLSX"}.get(encoding, encoding)
 
 
 class _Issues:
@@ -424,7 +429,7 @@ def import_revenue(
     scope_path = None
     if scope is not None:
         if scope not in units:
-            raise NotFound(f"--scope 指定的单位不存在：{scope}", f"no unit {scope}")
+            raise NotFound(f"指定为完整数据范围的单位不存在：{scope}", f"no unit {scope} (scope)")
         scope_path = units[scope][2]
     table = read_table(path, sheet=sheet)
     index = column_index(table, REVENUE_COLUMNS, columns)
@@ -454,7 +459,12 @@ def import_revenue(
             issues.add(line, "customer_no", row["customer_no"], "没有这个客户编号")
             ok = False
         elif scope_path is not None and not _contains(scope_path, city_path.get(acc[1], "")):
-            issues.add(line, "customer_no", row["customer_no"], f"该客户的服务地市不在 --scope {scope} 的辖区内")
+            issues.add(
+                line,
+                "customer_no",
+                row["customer_no"],
+                f"该客户的服务地市不在单位 {scope} 的辖区内（文件声明为该辖区的完整数据）",
+            )
             ok = False
         product = products.get(row["product_code"])
         if product is None:

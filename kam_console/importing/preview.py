@@ -39,6 +39,7 @@ class ImportPreview:
     format: str  # "csv" or "xlsx"
     encoding: str  # "utf-8", "utf-8-sig", "gbk" or "xlsx"
     sheet: str
+    sheets: list[str]  # all sheets of an XLSX workbook, to choose from
     headers: list[str]
     rows: list[list[str]]  # the first data rows, as text
     total_rows: int
@@ -78,6 +79,7 @@ def preview_import(kind: str, path: str, *, sheet: str | None = None, rows: int 
         format=table.format,
         encoding=table.encoding,
         sheet=table.sheet,
+        sheets=table.sheets,
         headers=table.headers,
         rows=[cells for _, cells in table.rows[:rows]],
         total_rows=len(table.rows),

@@ -59,6 +59,7 @@ class Table:
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     encoding: str = ""
     sheet: str = ""
+    sheets: list[str] = field(default_factory=list)  # every sheet of an XLSX workbook
 
     @property
     def format(self) -> str:
@@ -167,7 +168,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> Table:
             ws = wb[sheet]
         else:
             ws = wb.worksheets[0]
-        table = Table(str(path), [], encoding="xlsx", sheet=ws.title)
+        table = Table(str(path), [], encoding="xlsx", sheet=ws.title, sheets=list(wb.sheetnames))
         try:
             for index, values in enumerate(ws.iter_rows(values_only=True), start=1):
                 cells = [_cell_text(v) for v in values]
