@@ -43,7 +43,7 @@ def test_hierarchy_shape(model):
     levels = [index.data(CodeRole) for index in _walk(model, group)]
     cities = [code for code in levels if model.unit(code).level == "city"]
     assert len(cities) == 337
-    assert model.columnCount() == 2
+    assert model.columnCount() == 4  # 单位, 代码, 客户数, revenue of the newest month
     assert model.headerData(COL_NAME, Qt.Orientation.Horizontal) == "单位"
 
 
@@ -75,7 +75,7 @@ def test_summary(model):
 
 def test_reload_replaces_rows_and_keeps_columns(model, tree_data):
     model.set_tree(tree_data)
-    assert model.rowCount() == 1 and model.columnCount() == 2
+    assert model.rowCount() == 1 and model.columnCount() == 4
     assert model.index_for_code("440100").isValid()
 
 

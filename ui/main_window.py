@@ -23,8 +23,8 @@ from ui.org_tree_panel import OrgTreePanel
 from ui.tasks import BackgroundTasks, Task, show_error
 from ui.unit_summary import UnitSummaryPanel
 
-DEFAULT_SIZE = (1200, 760)
-DEFAULT_SPLIT = [340, 860]
+DEFAULT_SIZE = (1280, 800)
+DEFAULT_SPLIT = [440, 840]
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,10 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         splitter = S.MAIN_SPLITTER.get(self.settings)
         if splitter.isEmpty() or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes(DEFAULT_SPLIT)
+            # The tree (with its figure columns) gets about a third of the window, the page the rest.
+            total = self.width()
+            left = round(total * DEFAULT_SPLIT[0] / sum(DEFAULT_SPLIT))
+            self.splitter.setSizes([left, total - left])
 
     def _default_geometry(self) -> None:
         width, height = DEFAULT_SIZE

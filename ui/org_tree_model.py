@@ -15,10 +15,14 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from kam_console.db import Database
 from kam_console.models import UNIT_LEVEL_LABELS
+from kam_console.money import format_yuan
 from kam_console.services.org import OrgNode, OrgUnitRow, org_tree
+from kam_console.services.overview import NodeFigures, latest_month, unit_tree_figures
 
 COL_NAME = 0
 COL_CODE = 1
+COL_ACCOUNTS = 2
+COL_REVENUE = 3
 CodeRole = Qt.ItemDataRole.UserRole + 1  # the unit's code (its stable id in the UI)
 LevelRole = Qt.ItemDataRole.UserRole + 2
 SearchRole = Qt.ItemDataRole.UserRole + 3  # short name, full name, code and pinyin initials
@@ -31,6 +35,8 @@ class OrgTreeData:
 
     roots: list[OrgNode]
     search_keys: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, NodeFigures] = field(default_factory=dict)  # per code: accounts, revenue of `month`
+    month: int | None = None  # the newest month with revenue
 
 
 @dataclass(frozen=True)
@@ -48,10 +54,13 @@ def load_org_tree(db: Database) -> OrgTreeData:
     """Worker side: the whole KA line from the core service, with pinyin initials for searching."""
     with db.session() as session:
         roots = org_tree(session)
+    with db.engine.connect() as conn:
+        month = latest_month(conn)
+        figures = unit_tree_figures(conn, month=month)
     try:
         from kam_console.pinyin import initials
     except ImportError:  # pinyin search is a convenience, not a requirement
-        return OrgTreeData(roots)
+        return OrgTreeData(roots, figures=figures, month=month)
     keys: dict[str, str] = {}
     stack = list(roots)
     while stack:
@@ -59,7 +68,7 @@ def load_org_tree(db: Database) -> OrgTreeData:
         # Short names only: initials of full names ("…自治区大客户部") match almost any two letters.
         keys[node.unit.code] = initials(node.unit.short_name)
         stack.extend(node.children)
-    return OrgTreeData(roots, keys)
+    return OrgTreeData(roots, keys, figures, month)
 
 
 def level_label(level: str) -> str:
@@ -67,17 +76,23 @@ def level_label(level: str) -> str:
 
 
 class OrgTreeModel(QStandardItemModel):
-    """Two columns, 单位 and 代码; every row carries its code in ``CodeRole``."""
+    """Columns 单位, 代码, 客户数 and the newest month's revenue; every row carries its code in ``CodeRole``."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._nodes: dict[str, OrgNode] = {}
         self._parent_code: dict[str, str | None] = {}
         self._items: dict[str, QStandardItem] = {}
+        self._figures: dict[str, NodeFigures] = {}
         self._set_headers()
 
-    def _set_headers(self) -> None:
-        self.setHorizontalHeaderLabels([self.tr("单位"), self.tr("代码")])
+    def _set_headers(self, month: int | None = None) -> None:
+        revenue = (
+            self.tr("{0}年{1:02d}月收入（元）").format(month // 100, month % 100) if month else self.tr("收入（元）")
+        )
+        self.setHorizontalHeaderLabels([self.tr("单位"), self.tr("代码"), self.tr("客户数"), revenue])
+        for col in (COL_ACCOUNTS, COL_REVENUE):
+            self.horizontalHeaderItem(col).setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def set_tree(self, data: OrgTreeData | list[OrgNode]) -> None:
         if isinstance(data, list):
@@ -87,6 +102,8 @@ class OrgTreeModel(QStandardItemModel):
         self._nodes.clear()
         self._parent_code.clear()
         self._items.clear()
+        self._figures = data.figures
+        self._set_headers(data.month)
         root_item = self.invisibleRootItem()
         for node in data.roots:
             self._add(root_item, node, None, data.search_keys)
@@ -97,8 +114,14 @@ class OrgTreeModel(QStandardItemModel):
         self._parent_code[unit.code] = parent_code
         name = QStandardItem(unit.short_name)
         code = QStandardItem(unit.code)
+        fig = self._figures.get(unit.code)
+        accounts = QStandardItem(f"{fig.accounts:,}" if fig else "")
+        revenue = QStandardItem(format_yuan(fig.revenue_fen) if fig else "")
+        for item, value in ((accounts, fig.accounts if fig else 0), (revenue, fig.revenue_fen if fig else 0)):
+            item.setData(value, SortRole)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         tip = self._tooltip(unit)
-        for item in (name, code):
+        for item in (name, code, accounts, revenue):
             item.setEditable(False)
             item.setData(unit.code, CodeRole)
             item.setData(unit.level, LevelRole)
@@ -107,9 +130,9 @@ class OrgTreeModel(QStandardItemModel):
         name.setData(unit.code, SortRole)
         code.setData(unit.code, SortRole)
         if not unit.active:
-            name.setEnabled(False)
-            code.setEnabled(False)
-        parent_item.appendRow([name, code])
+            for item in (name, code, accounts, revenue):
+                item.setEnabled(False)
+        parent_item.appendRow([name, code, accounts, revenue])
         self._items[unit.code] = name
         for child in node.children:
             self._add(name, child, unit.code, keys)

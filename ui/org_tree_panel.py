@@ -5,7 +5,16 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelection, QModelIndex, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
-from ui.org_tree_model import COL_CODE, COL_NAME, CodeRole, OrgNode, OrgTreeData, OrgTreeFilter, OrgTreeModel
+from ui.org_tree_model import (
+    COL_ACCOUNTS,
+    COL_CODE,
+    COL_NAME,
+    CodeRole,
+    OrgNode,
+    OrgTreeData,
+    OrgTreeFilter,
+    OrgTreeModel,
+)
 
 
 class OrgTreePanel(QWidget):
@@ -33,9 +42,10 @@ class OrgTreePanel(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.view.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)  # the revenue column takes the spare width
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_CODE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_ACCOUNTS, QHeaderView.ResizeMode.ResizeToContents)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
 
         self.no_match = QLabel(self.tr("没有匹配的单位"), self)
