@@ -1,0 +1,116 @@
+"""Key figures of a unit for a month: revenue, lines, accounts, ARPU and ARPA as tiles, each with its
+month-on-month and year-on-year change. Data comes from ``kam_console.services.overview``; the panel
+only formats it.
+
+Colours follow the Chinese finance convention by default (up red, down green); the caller may flip it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from kam_console.money import format_yuan
+from kam_console.services.overview import KeyFigures
+
+UP_RED = QColor("#d0312d")
+DOWN_GREEN = QColor("#1a8a3a")
+
+
+def format_pct(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    sign = "+" if value > 0 else ""
+    return f"{sign}{value:.1f}%"
+
+
+def format_money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+class FigureTile(QFrame):
+    """One figure: a caption, the value and a line with its MoM / YoY."""
+
+    def __init__(self, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.caption = QLabel(caption, self)
+        self.caption.setStyleSheet("color: palette(mid);")
+        self.value = QLabel("—", self)
+        font = self.value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.change = QLabel("", self)
+        self.change.setTextFormat(Qt.TextFormat.RichText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(2)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.value)
+        layout.addWidget(self.change)
+
+    def set_value(self, text: str, changes: list[tuple[str, Decimal | None]], up_red: bool) -> None:
+        self.value.setText(text)
+        parts = []
+        for label, pct in changes:
+            colour = None
+            if pct is not None and pct != 0:
+                rising = pct > 0
+                colour = (UP_RED if rising == up_red else DOWN_GREEN).name()
+            shown = format_pct(pct)
+            parts.append(f"{label} <span style='color:{colour}'>{shown}</span>" if colour else f"{label} {shown}")
+        self.change.setText("　".join(parts))
+
+
+class UnitFiguresPanel(QWidget):
+    """Five tiles in a row (wrapping to two rows when narrow) and the month they describe."""
+
+    def __init__(self, parent: QWidget | None = None, *, up_red: bool = True) -> None:
+        super().__init__(parent)
+        self.up_red = up_red
+        self.title = QLabel(self.tr("关键指标"), self)
+        self.title.setObjectName("figuresTitle")
+        self.empty = QLabel(self.tr("暂无收入数据：导入月收入后在此显示本单位的收入、ARPU 与 ARPA。"), self)
+        self.empty.setWordWrap(True)
+        self.tiles = {
+            "revenue": FigureTile(self.tr("收入（元）"), self),
+            "lines": FigureTile(self.tr("计费线路数"), self),
+            "accounts": FigureTile(self.tr("有收入客户数"), self),
+            "arpu": FigureTile(self.tr("ARPU（元/线路）"), self),
+            "arpa": FigureTile(self.tr("ARPA（元/客户）"), self),
+        }
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        for i, tile in enumerate(self.tiles.values()):
+            grid.addWidget(tile, 0, i)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.empty)
+        layout.addLayout(grid)
+        self.set_figures(None)
+
+    def set_figures(self, key: KeyFigures | None) -> None:
+        has_data = key is not None and (key.figures.revenue_fen != 0 or key.figures.lines != 0)
+        self.empty.setVisible(not has_data)
+        for tile in self.tiles.values():
+            tile.setVisible(has_data)
+        if not has_data:
+            self.title.setText(self.tr("关键指标"))
+            return
+        month = key.month
+        self.title.setText(self.tr("关键指标（{0}年{1:02d}月）").format(month // 100, month % 100))
+        f = key.figures
+        mom, yoy = self.tr("环比"), self.tr("同比")
+        self.tiles["revenue"].set_value(
+            format_yuan(f.revenue_fen), [(mom, key.mom_pct), (yoy, key.yoy_pct)], self.up_red
+        )
+        self.tiles["lines"].set_value(f"{f.lines:,}", [], self.up_red)
+        self.tiles["accounts"].set_value(f"{f.accounts:,}", [], self.up_red)
+        self.tiles["arpu"].set_value(format_money(f.arpu), [(mom, key.arpu_mom_pct)], self.up_red)
+        self.tiles["arpa"].set_value(format_money(f.arpa), [(mom, key.arpa_mom_pct)], self.up_red)
