@@ -21,6 +21,7 @@ from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
 from ui.org_tree_panel import OrgTreePanel
 from ui.tasks import BackgroundTasks, Task, show_error
+from ui.unit_details import load_unit_details
 from ui.unit_summary import UnitSummaryPanel
 
 DEFAULT_SIZE = (1280, 800)
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self.tasks = tasks or BackgroundTasks(self)
         self.settings = settings or S.app_settings()
         self._refresh_task: Task | None = None
+        self._details_task: Task | None = None
         self._first_load = True
         self.import_wizard: ImportWizard | None = None
         self.setWindowTitle(self.tr("大客户管理控制台"))
@@ -210,10 +212,22 @@ class MainWindow(QMainWindow):
     def _on_unit_selected(self, code: str) -> None:
         summary = self.tree_panel.model.summary(code) if code else None
         self.summary_panel.show_summary(summary)
+        self.summary_panel.clear_details()
         if summary is None:
             self.status_unit.setText(self.tr("未选择单位"))
-        else:
-            self.status_unit.setText(self.tr("当前单位：{0}（{1}）").format(summary.unit.name, summary.unit.code))
+            return
+        self.status_unit.setText(self.tr("当前单位：{0}（{1}）").format(summary.unit.name, summary.unit.code))
+        if self._details_task is not None and not self._details_task.done:
+            self._details_task.cancel()  # its result would be dropped anyway; don't keep a worker busy
+        db = self.db
+        self._details_task = self.tasks.read(
+            lambda _progress: load_unit_details(db, code),
+            on_done=self.summary_panel.show_details,
+            label=self.tr("正在加载单位信息…"),
+            error_title=self.tr("无法加载单位信息"),
+            busy_cursor=False,
+            parent=self,
+        )
 
     # --- actions -----------------------------------------------------------------------------
 

@@ -1,8 +1,12 @@
-"""The central panel: a summary of the selected KA unit and a list of the units directly below it.
+"""The unit page: a summary of the selected KA unit, its matrix reporting chart, its key figures of the
+newest month, and tabs with the units directly below it and its staff by position.
 
 It shows both lines of the matrix (DESIGN §1): the upper KA unit (vertical, business supervision) and the
-local company (horizontal, administrative superior). Double-clicking a subordinate unit emits
-``unit_activated`` so the window can select it in the tree.
+local company (horizontal, administrative superior), as fields and as a chart (ui.matrix_chart) beside
+them. The chart is drawn at once from the loaded tree; ``show_matrix`` upgrades it with the full matrix
+from ``kam_console.services.matrix.unit_matrix`` (adds the local company's superior) when a caller has
+loaded it. Double-clicking a subordinate unit, or clicking a unit in the chart, emits ``unit_activated``
+so the window can select it in the tree.
 """
 
 from __future__ import annotations
@@ -13,17 +17,24 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kam_console.models import UNIT_LEVELS
+from kam_console.services.matrix import UnitMatrix, matrix_from_rows
+from ui.matrix_chart import MatrixChart
 from ui.org_tree_model import UnitSummary, level_label
+from ui.unit_details import UnitDetails
+from ui.unit_figures_panel import UnitFiguresPanel
+from ui.unit_staff_panel import UnitStaffPanel
 
 CHILD_COL_NAME, CHILD_COL_CODE, CHILD_COL_COMPANY = 0, 1, 2
 
@@ -78,6 +89,20 @@ class UnitSummaryPanel(QWidget):
             form.addRow(label + self.tr("："), value)
             self.fields[key] = value
 
+        self.matrix_box = QGroupBox(self.tr("矩阵管理关系"), page)
+        self.matrix_chart = MatrixChart(self.matrix_box)
+        self.matrix_chart.unit_activated.connect(self.unit_activated)
+        QVBoxLayout(self.matrix_box).addWidget(self.matrix_chart)
+        # Beside the fields rather than above them: stacked, the two would leave the subordinate table
+        # only a couple of rows on a laptop screen. The fields keep room for a unit name on one line;
+        # the chart, which can show more lower units when wider, gets the larger share of the rest.
+        label_w = max(form.labelForField(value).sizeHint().width() for value in self.fields.values())
+        info.setMinimumWidth(label_w + form.horizontalSpacing() + self.fontMetrics().horizontalAdvance("汉" * 8) + 40)
+        top_row = QHBoxLayout()
+        top_row.setSpacing(10)
+        top_row.addWidget(info, 2)
+        top_row.addWidget(self.matrix_box, 3)
+
         self.children_box = QGroupBox(page)
         self.children_table = QTableWidget(0, 3, self.children_box)
         self.children_table.setObjectName("summaryChildren")
@@ -103,15 +128,22 @@ class UnitSummaryPanel(QWidget):
         layout.setSpacing(10)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
-        layout.addWidget(info)
-        layout.addWidget(self.children_box, 1)
-        layout.addStretch(0)  # takes the space instead of an empty box when a unit has no subordinates
+        layout.addLayout(top_row)
+        self.figures_panel = UnitFiguresPanel(page)
+        layout.addWidget(self.figures_panel)
+        self.staff_panel = UnitStaffPanel(page)
+        self.tabs = QTabWidget(page)
+        self.tabs.setObjectName("unitTabs")
+        self.tabs.addTab(self.children_box, self.tr("下级单位"))
+        self.tabs.addTab(self.staff_panel, self.tr("员工"))
+        layout.addWidget(self.tabs, 1)
         self._page_layout = layout
         return page
 
     def show_summary(self, summary: UnitSummary | None) -> None:
         self.summary = summary
         if summary is None:
+            self.matrix_chart.set_matrix(None)
             self.stack.setCurrentIndex(0)
             return
         unit = summary.unit
@@ -132,7 +164,30 @@ class UnitSummaryPanel(QWidget):
         for key, text in values.items():
             self.fields[key].setText(text)
         self._fill_children(summary)
+        self.matrix_chart.set_matrix(matrix_from_rows(unit, parent, summary.children))
         self.stack.setCurrentIndex(1)
+
+    def show_details(self, details: UnitDetails) -> None:
+        """Fill the parts loaded in the background, if they are for the unit shown (a late result for a
+        unit the user has already left is dropped, so no figure of a previous selection is shown)."""
+        if self.summary is None or details.code != self.summary.unit.code:
+            return
+        self.matrix_chart.set_matrix(details.matrix)
+        self.figures_panel.set_figures(details.figures)
+        self.staff_panel.set_groups(details.staff)
+        self.tabs.setTabText(1, self.tr("员工（{0}）").format(sum(len(g.staff) for g in details.staff)))
+
+    def clear_details(self) -> None:
+        """Forget the previous unit's figures and staff until the new ones arrive."""
+        self.figures_panel.set_figures(None)
+        self.staff_panel.set_groups([])
+        self.tabs.setTabText(1, self.tr("员工"))
+
+    def show_matrix(self, matrix: UnitMatrix) -> None:
+        """Replace the tree-derived chart with the full matrix, if it is for the unit shown (a late
+        result for a unit the user has already left is dropped)."""
+        if self.summary is not None and matrix.unit.code == self.summary.unit.code:
+            self.matrix_chart.set_matrix(matrix)
 
     def _children_text(self, summary: UnitSummary) -> str:
         direct = len(summary.children)
@@ -154,8 +209,8 @@ class UnitSummaryPanel(QWidget):
         self.children_box.setTitle(self.tr("下级单位（{0}）").format(len(children)))
         self.no_children.setVisible(not children)
         self.children_table.setVisible(bool(children))
-        self._page_layout.setStretchFactor(self.children_box, 1 if children else 0)
-        self._page_layout.setStretch(self._page_layout.count() - 1, 0 if children else 1)
+        if not children:  # a city has nobody below it on the KA line: its people are what to look at
+            self.tabs.setCurrentWidget(self.staff_panel)
         self.children_table.setRowCount(len(children))
         for row, child in enumerate(children):
             for col, text in (

@@ -1,0 +1,67 @@
+"""The unit page in the main window: figures, staff and the full matrix load in the background for the
+selected unit, equal the core's figures, and never show a previous selection's data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kam_console import analytics
+from kam_console.demo import seed_demo
+from kam_console.money import format_yuan
+from ui.main_window import MainWindow
+from ui.tasks import BackgroundTasks
+from ui.unit_details import load_unit_details
+
+
+@pytest.fixture
+def demo_window(qtbot, sqlite_db):
+    seed_demo(sqlite_db, scale="small", seed=2, today=dt.date(2026, 11, 23))
+    tasks = BackgroundTasks()
+    w = MainWindow(sqlite_db, tasks)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.loaded, timeout=10_000):
+        w.refresh()
+    yield w
+    tasks.wait_for_workers(5000)
+
+
+def select_and_wait(qtbot, window, code):
+    window.tree_panel.select_code(code)
+    qtbot.waitUntil(lambda: window._details_task is not None and window._details_task.done, timeout=10_000)
+
+
+def test_city_page_shows_engine_figures_and_staff(qtbot, demo_window, sqlite_db):
+    select_and_wait(qtbot, demo_window, "440100")
+    panel = demo_window.summary_panel
+    with sqlite_db.engine.connect() as conn:
+        expected = analytics.unit_figures(conn, unit="440100", month=202610)
+    assert panel.figures_panel.title.text() == "关键指标（2026年10月）"
+    assert panel.figures_panel.tiles["revenue"].value.text() == format_yuan(expected.revenue_fen)
+    assert panel.figures_panel.tiles["accounts"].value.text() == f"{expected.accounts:,}"
+    assert panel.staff_panel.tree.topLevelItemCount() >= 5
+    assert panel.tabs.currentWidget() is panel.staff_panel  # no units below a city
+    assert panel.matrix_chart.matrix().company_superior is not None  # the full matrix arrived
+
+
+def test_a_late_result_for_another_unit_is_dropped(qtbot, demo_window, sqlite_db):
+    select_and_wait(qtbot, demo_window, "440000")
+    panel = demo_window.summary_panel
+    shown = panel.figures_panel.tiles["revenue"].value.text()
+    stale = load_unit_details(sqlite_db, "330000")
+    panel.show_details(stale)
+    assert panel.figures_panel.tiles["revenue"].value.text() == shown
+    assert panel.matrix_chart.matrix().unit.code == "440000"
+
+
+def test_switching_units_clears_the_previous_figures(qtbot, demo_window):
+    select_and_wait(qtbot, demo_window, "440000")
+    panel = demo_window.summary_panel
+    demo_window.tree_panel.select_code("440300")
+    # Until 深圳's details arrive (they come through the event loop), nothing of 广东 is shown.
+    assert panel.figures_panel.empty.isVisibleTo(panel)
+    assert not panel.figures_panel.tiles["revenue"].isVisibleTo(panel)
+    qtbot.waitUntil(lambda: demo_window._details_task.done, timeout=10_000)
+    assert panel.matrix_chart.matrix().unit.code == "440300"
