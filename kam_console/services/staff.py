@@ -1,14 +1,25 @@
-"""Staff of a unit as its page shows them: grouped by position, with industry specialties and the
-number of accounts each is responsible for."""
+"""Staff of a unit as its page shows them (grouped by position, with industry specialties and the
+number of accounts each is responsible for), and the changes to staff: add, edit, deactivate with a
+hand-over of their accounts. Nobody is ever deleted."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 
-from kam_console.errors import NotFound
-from kam_console.models import POSITION_LABELS, Account, Industry, OrgUnit, Staff, StaffIndustry
+from kam_console.errors import NotFound, ValidationError
+from kam_console.models import (
+    POSITION_LABELS,
+    Account,
+    AccountManagerHistory,
+    Industry,
+    OrgUnit,
+    Staff,
+    StaffIndustry,
+    utcnow,
+)
 
 # The order positions are shown in on a unit page: the head first, then the four KA positions.
 POSITION_ORDER = (
@@ -89,3 +100,149 @@ def unit_staff(conn: Connection, *, code: str, include_inactive: bool = False) -
             )
         )
     return [g for g in groups.values() if g.staff]
+
+
+# --- changes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffInput:
+    """The editable fields of a staff member."""
+
+    name: str
+    unit: str  # org unit code
+    position: str
+    industries: tuple[str, ...] = ()  # industry codes
+    phone: str | None = None
+    email: str | None = None
+
+
+class StaffHasAccounts(ValidationError):
+    """Deactivating someone still responsible for accounts: hand them over first."""
+
+    def __init__(self, employee_no: str, accounts: int):
+        self.employee_no = employee_no
+        self.accounts = accounts
+        super().__init__(
+            f"员工 {employee_no} 仍是 {accounts} 个客户的负责客户经理，请先把这些客户移交给其他客户经理",
+            f"{employee_no} is responsible for {accounts} accounts; hand them over first",
+        )
+
+
+def _validate(conn: Connection, data: StaffInput) -> tuple[int, list[int]]:
+    problems = []
+    if not data.name.strip():
+        problems.append("姓名不能为空")
+    unit_id = conn.execute(select(OrgUnit.id).where(OrgUnit.code == data.unit)).scalar()
+    if unit_id is None:
+        problems.append(f"没有代码为 {data.unit} 的单位")
+    if data.position not in POSITION_LABELS:
+        problems.append(f"未知的岗位：{data.position}")
+    elif data.position == "head":
+        problems.append("单位负责人须经上级大客户部门审批任命，不能直接设置")
+    codes = dict(conn.execute(select(Industry.code, Industry.id)).all())
+    unknown = [c for c in data.industries if c not in codes]
+    if unknown:
+        problems.append(f"没有这些行业代码：{'、'.join(unknown)}")
+    if problems:
+        raise ValidationError("；".join(problems), "invalid staff data")
+    return unit_id, sorted({codes[c] for c in data.industries})
+
+
+def _staff_id(conn: Connection, employee_no: str) -> int:
+    staff_id = conn.execute(select(Staff.id).where(Staff.employee_no == employee_no)).scalar()
+    if staff_id is None:
+        raise NotFound(f"没有工号为 {employee_no} 的员工", f"no staff {employee_no}")
+    return staff_id
+
+
+def _set_industries(conn: Connection, staff_id: int, industry_ids: list[int]) -> None:
+    conn.execute(delete(StaffIndustry).where(StaffIndustry.staff_id == staff_id))
+    if industry_ids:
+        conn.execute(insert(StaffIndustry), [{"staff_id": staff_id, "industry_id": i} for i in industry_ids])
+
+
+def add_staff(conn: Connection, *, employee_no: str, data: StaffInput) -> int:
+    """Add a staff member; returns the new id."""
+    if not employee_no.strip():
+        raise ValidationError("工号不能为空", "employee number is empty")
+    if conn.execute(select(Staff.id).where(Staff.employee_no == employee_no)).scalar() is not None:
+        raise ValidationError(f"工号 {employee_no} 已存在", f"employee number {employee_no} exists")
+    unit_id, industry_ids = _validate(conn, data)
+    staff_id = conn.execute(
+        insert(Staff)
+        .values(
+            employee_no=employee_no.strip(),
+            name=data.name.strip(),
+            unit_id=unit_id,
+            position=data.position,
+            phone=data.phone,
+            email=data.email,
+            active=True,
+            created_at=utcnow(),
+        )
+        .returning(Staff.id)
+    ).scalar_one()
+    _set_industries(conn, staff_id, industry_ids)
+    return staff_id
+
+
+def update_staff(conn: Connection, *, employee_no: str, data: StaffInput) -> None:
+    """Change a staff member's name, unit, position (not to head), specialties and contact details.
+    A head keeps the head position here; a new head comes through an approved appointment."""
+    staff_id = _staff_id(conn, employee_no)
+    current = conn.execute(select(Staff.position).where(Staff.id == staff_id)).scalar_one()
+    check = (
+        data
+        if current != "head" or data.position != "head"
+        else StaffInput(data.name, data.unit, "customer_manager", data.industries, data.phone, data.email)
+    )
+    unit_id, industry_ids = _validate(conn, check)
+    conn.execute(
+        update(Staff)
+        .where(Staff.id == staff_id)
+        .values(name=data.name.strip(), unit_id=unit_id, position=data.position, phone=data.phone, email=data.email)
+    )
+    _set_industries(conn, staff_id, industry_ids)
+
+
+def deactivate_staff(
+    conn: Connection, *, employee_no: str, hand_over_to: str | None = None, today: dt.date | None = None
+) -> int:
+    """Deactivate a staff member (never delete). Someone still responsible for accounts is refused
+    unless ``hand_over_to`` names an active colleague who takes the accounts over; each hand-over is
+    recorded in the accounts' dated manager history. Returns the number of accounts handed over."""
+    staff_id = _staff_id(conn, employee_no)
+    accounts = list(conn.execute(select(Account.id).where(Account.manager_id == staff_id)).scalars())
+    if accounts and hand_over_to is None:
+        raise StaffHasAccounts(employee_no, len(accounts))
+    if accounts:
+        target = conn.execute(select(Staff.id, Staff.active).where(Staff.employee_no == hand_over_to)).first()
+        if target is None:
+            raise NotFound(f"没有工号为 {hand_over_to} 的员工", f"no staff {hand_over_to}")
+        if not target.active or target.id == staff_id:
+            raise ValidationError(
+                f"不能移交给 {hand_over_to}：须是另一位在岗员工", "hand over to another active colleague"
+            )
+        today = today or dt.date.today()
+        for chunk in range(0, len(accounts), 500):
+            part = accounts[chunk : chunk + 500]
+            conn.execute(
+                update(AccountManagerHistory)
+                .where(AccountManagerHistory.account_id.in_(part), AccountManagerHistory.valid_to.is_(None))
+                .values(valid_to=today)
+            )
+            conn.execute(
+                update(Account)
+                .where(Account.id.in_(part))
+                .values(manager_id=target.id, updated_at=utcnow(), version=Account.version + 1)
+            )
+        conn.execute(
+            insert(AccountManagerHistory),
+            [
+                {"account_id": a, "staff_id": target.id, "valid_from": today, "note": f"{employee_no} 停用，移交"}
+                for a in accounts
+            ],
+        )
+    conn.execute(update(Staff).where(Staff.id == staff_id).values(active=False))
+    return len(accounts)
