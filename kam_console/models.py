@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -205,6 +206,13 @@ class Account(Base):
         ),
         Index(None, "owner_unit_id"),
         Index(None, "serving_city_id"),
+        # The accounts list pages with row-value keysets (sort key, id); revision 0003 explains each one.
+        Index(None, "name", "id"),
+        Index(None, "level", "id"),
+        Index(None, "status", "id"),
+        Index(None, "serving_city_id", "customer_no"),
+        Index(None, "serving_city_id", "name", "id"),
+        Index(None, "serving_city_id", "manager_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -301,6 +309,41 @@ class Service(Base):
     product: Mapped[Product] = relationship()
     a_city: Mapped[OrgUnit | None] = relationship(foreign_keys=[a_city_id])
     z_city: Mapped[OrgUnit | None] = relationship(foreign_keys=[z_city_id])
+
+
+APPOINTMENT_STATUSES = ("pending", "approved", "rejected", "withdrawn")
+APPOINTMENT_STATUS_LABELS = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "withdrawn": "已撤回"}
+
+
+class HeadAppointment(Base):
+    """Appointing the head of a KA unit: proposed by the unit, approved or rejected by the upper KA unit
+    (the matrix rule). At most one pending appointment per unit; decisions are kept, never deleted."""
+
+    __tablename__ = "head_appointment"
+    __table_args__ = (
+        CheckConstraint(_in("status", APPOINTMENT_STATUSES), name="status"),
+        CheckConstraint(_in("previous_head_position", POSITIONS), name="previous_head_position"),
+        Index(
+            "uq_head_appointment_pending",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    approver_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), index=True)
+    previous_head_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    # What the outgoing head becomes when the appointment is approved.
+    previous_head_position: Mapped[str] = mapped_column(String(20), default="market_manager")
+    status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    note: Mapped[str | None] = mapped_column(Text)
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
 
 class MonthlyRevenue(Base):

@@ -34,6 +34,7 @@ from kam_console.models import (
     AccountManagerHistory,
     AccountRollup,
     AppSetting,
+    HeadAppointment,
     MonthlyRevenue,
     ProvinceRollup,
     RevenueRollup,
@@ -51,6 +52,7 @@ Progress = Callable[[int, int, str], None]
 # (org_unit, local_company, industry, product) are never touched. A new table that references accounts
 # or staff belongs here too (before them), or re-seeding fails once it holds rows — and rolls back.
 BUSINESS_TABLES = (
+    HeadAppointment.__table__,
     ProvinceRollup.__table__,
     AccountRollup.__table__,
     RevenueRollup.__table__,
