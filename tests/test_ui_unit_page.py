@@ -65,3 +65,28 @@ def test_switching_units_clears_the_previous_figures(qtbot, demo_window):
     assert not panel.figures_panel.tiles["revenue"].isVisibleTo(panel)
     qtbot.waitUntil(lambda: demo_window._details_task.done, timeout=10_000)
     assert panel.matrix_chart.matrix().unit.code == "440300"
+
+
+def test_accounts_tab_lists_the_units_accounts_with_search(qtbot, demo_window, sqlite_db):
+    from sqlalchemy import text
+
+    select_and_wait(qtbot, demo_window, "440100")
+    panel = demo_window.summary_panel
+    accounts = demo_window.accounts_panel
+    panel.tabs.setCurrentWidget(accounts)
+    with sqlite_db.engine.connect() as conn:
+        served = conn.execute(text(
+            "SELECT COUNT(*) FROM account a JOIN org_unit c ON c.id = a.serving_city_id WHERE c.code = '440100'"
+        )).scalar()
+        name, initials = conn.execute(text(
+            "SELECT a.name, a.name_initials FROM account a JOIN org_unit c ON c.id = a.serving_city_id "
+            "WHERE c.code = '440100' ORDER BY a.customer_no LIMIT 1")).one()
+    qtbot.waitUntil(lambda: accounts.count_label.text() == f"共 {served:,} 个客户", timeout=10_000)
+    assert accounts.model.rowCount() == min(served, 200)
+    accounts.search.setText(initials)
+    qtbot.waitUntil(lambda: accounts.model.query.search == initials, timeout=5_000)
+    names = [accounts.model.row_at(r).name for r in range(accounts.model.rowCount())]
+    assert name in names
+    accounts.search.setText("没有这样的客户名称")
+    qtbot.waitUntil(lambda: accounts.count_label.text() == "没有符合条件的客户", timeout=5_000)
+    assert accounts.model.rowCount() == 0

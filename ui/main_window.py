@@ -21,6 +21,7 @@ from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
 from ui.org_tree_panel import OrgTreePanel
 from ui.tasks import BackgroundTasks, Task, show_error
+from ui.unit_accounts_panel import UnitAccountsPanel
 from ui.unit_details import load_unit_details
 from ui.unit_summary import UnitSummaryPanel
 
@@ -66,6 +67,10 @@ class MainWindow(QMainWindow):
 
         self.tree_panel = OrgTreePanel(self)
         self.summary_panel = UnitSummaryPanel(self)
+        # The accounts tab reads the database as it pages, so it is built here, where db and tasks are.
+        self.accounts_panel = UnitAccountsPanel(db, self.tasks, self.summary_panel)
+        self.summary_panel.tabs.addTab(self.accounts_panel, self.tr("客户"))
+        self.summary_panel.tabs.currentChanged.connect(self._sync_accounts_tab)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.tree_panel)
@@ -213,6 +218,7 @@ class MainWindow(QMainWindow):
         summary = self.tree_panel.model.summary(code) if code else None
         self.summary_panel.show_summary(summary)
         self.summary_panel.clear_details()
+        self._sync_accounts_tab()
         if summary is None:
             self.status_unit.setText(self.tr("未选择单位"))
             return
@@ -228,6 +234,11 @@ class MainWindow(QMainWindow):
             busy_cursor=False,
             parent=self,
         )
+
+    def _sync_accounts_tab(self, _index: int = -1) -> None:
+        """Point the accounts tab at the selected unit — only while it is shown (no reads for a hidden tab)."""
+        if self.summary_panel.tabs.currentWidget() is self.accounts_panel:
+            self.accounts_panel.set_unit(self.tree_panel.selected_code())
 
     # --- actions -----------------------------------------------------------------------------
 
