@@ -90,3 +90,22 @@ def test_accounts_tab_lists_the_units_accounts_with_search(qtbot, demo_window, s
     accounts.search.setText("没有这样的客户名称")
     qtbot.waitUntil(lambda: accounts.count_label.text() == "没有符合条件的客户", timeout=5_000)
     assert accounts.model.rowCount() == 0
+
+
+def test_pending_head_appointment_shows_on_both_units_pages(qtbot, demo_window, sqlite_db):
+    from sqlalchemy import text
+
+    from kam_console.services.appointments import propose_head
+
+    with sqlite_db.engine.begin() as conn:
+        candidate = conn.execute(text(
+            "SELECT s.employee_no FROM staff s JOIN org_unit u ON u.id = s.unit_id "
+            "WHERE u.code = '440300' AND s.position = 'customer_manager' ORDER BY 1 LIMIT 1")).scalar()
+        propose_head(conn, unit="440300", candidate=candidate)
+    tabs = demo_window.summary_panel.tabs
+    index = tabs.indexOf(demo_window.appointments_panel)
+    for code in ("440300", "440000"):
+        select_and_wait(qtbot, demo_window, code)
+        assert tabs.tabText(index) == "负责人任命（1 项待审批）"
+    select_and_wait(qtbot, demo_window, "440100")
+    assert tabs.tabText(index) == "负责人任命"

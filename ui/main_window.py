@@ -16,13 +16,14 @@ from kam_console import __version__
 from kam_console.db import Database
 from kam_console.services.status import is_demo
 from ui import settings as S
+from ui.appointments_panel import AppointmentsPanel
 from ui.import_common import KIND_ACCOUNTS, KIND_REVENUE, KIND_STAFF
 from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
 from ui.org_tree_panel import OrgTreePanel
 from ui.tasks import BackgroundTasks, Task, show_error
 from ui.unit_accounts_panel import UnitAccountsPanel
-from ui.unit_details import load_unit_details
+from ui.unit_details import UnitDetails, load_unit_details
 from ui.unit_summary import UnitSummaryPanel
 
 DEFAULT_SIZE = (1280, 800)
@@ -71,6 +72,9 @@ class MainWindow(QMainWindow):
         self.accounts_panel = UnitAccountsPanel(db, self.tasks, self.summary_panel)
         self.summary_panel.tabs.addTab(self.accounts_panel, self.tr("客户"))
         self.summary_panel.tabs.currentChanged.connect(self._sync_accounts_tab)
+        self.appointments_panel = AppointmentsPanel(db, self.tasks, self.summary_panel)
+        self.summary_panel.tabs.addTab(self.appointments_panel, self.tr("负责人任命"))
+        self.appointments_panel.changed.connect(self._reload_unit)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.tree_panel)
@@ -228,12 +232,27 @@ class MainWindow(QMainWindow):
         db = self.db
         self._details_task = self.tasks.read(
             lambda _progress: load_unit_details(db, code),
-            on_done=self.summary_panel.show_details,
+            on_done=self._on_details,
             label=self.tr("正在加载单位信息…"),
             error_title=self.tr("无法加载单位信息"),
             busy_cursor=False,
             parent=self,
         )
+
+    def _on_details(self, details: UnitDetails) -> None:
+        if details.code != self.tree_panel.selected_code():
+            return  # the user has moved on; never show a previous selection's data
+        self.summary_panel.show_details(details)
+        summary = self.summary_panel.summary
+        level = summary.unit.level if summary else ""
+        self.appointments_panel.set_unit(details.code, level, details.staff, details.appointments)
+        count = len(details.appointments)
+        tabs = self.summary_panel.tabs
+        index = tabs.indexOf(self.appointments_panel)
+        tabs.setTabText(index, self.tr("负责人任命（{0} 项待审批）").format(count) if count else self.tr("负责人任命"))
+
+    def _reload_unit(self) -> None:
+        self._on_unit_selected(self.tree_panel.selected_code())
 
     def _sync_accounts_tab(self, _index: int = -1) -> None:
         """Point the accounts tab at the selected unit — only while it is shown (no reads for a hidden tab)."""
