@@ -75,12 +75,15 @@ def test_accounts_tab_lists_the_units_accounts_with_search(qtbot, demo_window, s
     accounts = demo_window.accounts_panel
     panel.tabs.setCurrentWidget(accounts)
     with sqlite_db.engine.connect() as conn:
-        served = conn.execute(text(
-            "SELECT COUNT(*) FROM account a JOIN org_unit c ON c.id = a.serving_city_id WHERE c.code = '440100'"
-        )).scalar()
-        name, initials = conn.execute(text(
-            "SELECT a.name, a.name_initials FROM account a JOIN org_unit c ON c.id = a.serving_city_id "
-            "WHERE c.code = '440100' ORDER BY a.customer_no LIMIT 1")).one()
+        served = conn.execute(
+            text("SELECT COUNT(*) FROM account a JOIN org_unit c ON c.id = a.serving_city_id WHERE c.code = '440100'")
+        ).scalar()
+        name, initials = conn.execute(
+            text(
+                "SELECT a.name, a.name_initials FROM account a JOIN org_unit c ON c.id = a.serving_city_id "
+                "WHERE c.code = '440100' ORDER BY a.customer_no LIMIT 1"
+            )
+        ).one()
     qtbot.waitUntil(lambda: accounts.count_label.text() == f"共 {served:,} 个客户", timeout=10_000)
     assert accounts.model.rowCount() == min(served, 200)
     accounts.search.setText(initials)
@@ -98,9 +101,12 @@ def test_pending_head_appointment_shows_on_both_units_pages(qtbot, demo_window, 
     from kam_console.services.appointments import propose_head
 
     with sqlite_db.engine.begin() as conn:
-        candidate = conn.execute(text(
-            "SELECT s.employee_no FROM staff s JOIN org_unit u ON u.id = s.unit_id "
-            "WHERE u.code = '440300' AND s.position = 'customer_manager' ORDER BY 1 LIMIT 1")).scalar()
+        candidate = conn.execute(
+            text(
+                "SELECT s.employee_no FROM staff s JOIN org_unit u ON u.id = s.unit_id "
+                "WHERE u.code = '440300' AND s.position = 'customer_manager' ORDER BY 1 LIMIT 1"
+            )
+        ).scalar()
         propose_head(conn, unit="440300", candidate=candidate)
     tabs = demo_window.summary_panel.tabs
     index = tabs.indexOf(demo_window.appointments_panel)
@@ -109,3 +115,29 @@ def test_pending_head_appointment_shows_on_both_units_pages(qtbot, demo_window, 
         assert tabs.tabText(index) == "负责人任命（1 项待审批）"
     select_and_wait(qtbot, demo_window, "440100")
     assert tabs.tabText(index) == "负责人任命"
+
+
+def test_conflicts_tab_lists_unassigned_accounts_of_the_unit(qtbot, demo_window, sqlite_db):
+    from sqlalchemy import text
+
+    with sqlite_db.engine.begin() as conn:
+        acc = conn.execute(
+            text(
+                "SELECT a.id FROM account a JOIN org_unit o ON o.id = a.owner_unit_id WHERE o.code = '440100' "
+                "AND a.status <> 'churned' AND a.manager_id IS NOT NULL ORDER BY a.id LIMIT 1"
+            )
+        ).scalar()
+        conn.execute(text("UPDATE account SET manager_id = NULL WHERE id = :a"), {"a": acc})
+        conn.execute(
+            text("UPDATE account_manager_history SET valid_to = :d WHERE account_id = :a AND valid_to IS NULL"),
+            {"a": acc, "d": "2026-11-01"},
+        )
+    select_and_wait(qtbot, demo_window, "440100")
+    panel = demo_window.conflicts_panel
+    demo_window.summary_panel.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=10_000)
+    from PySide6.QtCore import Qt
+
+    ids = {panel.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(panel.table.rowCount())}
+    assert acc in ids
+    assert "客户经理负责制" in panel.summary.text()

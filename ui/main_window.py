@@ -17,6 +17,7 @@ from kam_console.db import Database
 from kam_console.services.status import is_demo
 from ui import settings as S
 from ui.appointments_panel import AppointmentsPanel
+from ui.conflicts_panel import ConflictsPanel
 from ui.import_common import KIND_ACCOUNTS, KIND_REVENUE, KIND_STAFF
 from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
@@ -72,6 +73,8 @@ class MainWindow(QMainWindow):
         self.accounts_panel = UnitAccountsPanel(db, self.tasks, self.summary_panel)
         self.summary_panel.tabs.addTab(self.accounts_panel, self.tr("客户"))
         self.summary_panel.tabs.currentChanged.connect(self._sync_accounts_tab)
+        self.conflicts_panel = ConflictsPanel(db, self.tasks, self.summary_panel)
+        self.summary_panel.tabs.addTab(self.conflicts_panel, self.tr("责任冲突"))
         self.appointments_panel = AppointmentsPanel(db, self.tasks, self.summary_panel)
         self.summary_panel.tabs.addTab(self.appointments_panel, self.tr("负责人任命"))
         self.appointments_panel.changed.connect(self._reload_unit)
@@ -252,12 +255,16 @@ class MainWindow(QMainWindow):
         tabs.setTabText(index, self.tr("负责人任命（{0} 项待审批）").format(count) if count else self.tr("负责人任命"))
 
     def _reload_unit(self) -> None:
+        self.conflicts_panel.reset()
         self._on_unit_selected(self.tree_panel.selected_code())
 
     def _sync_accounts_tab(self, _index: int = -1) -> None:
-        """Point the accounts tab at the selected unit — only while it is shown (no reads for a hidden tab)."""
-        if self.summary_panel.tabs.currentWidget() is self.accounts_panel:
+        """Point the accounts and conflicts tabs at the selected unit — only the one shown reads now."""
+        current = self.summary_panel.tabs.currentWidget()
+        if current is self.accounts_panel:
             self.accounts_panel.set_unit(self.tree_panel.selected_code())
+        elif current is self.conflicts_panel:
+            self.conflicts_panel.set_unit(self.tree_panel.selected_code())
 
     # --- actions -----------------------------------------------------------------------------
 
