@@ -148,12 +148,41 @@ def test_about_dialog(window, monkeypatch):
     assert shown and "大客户管理控制台" in shown[0] and "Apache" in shown[0]
 
 
-def test_load_failure_shows_error(qtbot, sqlite_db, tasks, monkeypatch):
+def test_lost_connection_shows_a_banner_and_retry_recovers(qtbot, sqlite_db, tasks, monkeypatch):
     from kam_console.errors import DatabaseUnavailable
     from ui import main_window
 
+    real = main_window.load_window_data
+    calls = {"n": 0}
+
+    def flaky(db):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise DatabaseUnavailable("无法连接数据库服务器：测试", "unreachable")
+        return real(db)
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
+    monkeypatch.setattr(main_window, "load_window_data", flaky)
+    w = MainWindow(sqlite_db, tasks)
+    qtbot.addWidget(w)
+    w.show()
+    task = w.refresh()
+    qtbot.waitUntil(lambda: task.done, timeout=5000)
+    assert shown == []  # no blocking dialog for a connection problem
+    assert w.banner.isVisible() and "无法连接数据库服务器：测试" in w.banner.message.text()
+    assert w.summary_panel.stack.currentIndex() == 0  # the placeholder, no stale data
+    with qtbot.waitSignal(w.loaded, timeout=10_000):
+        w.banner.button.click()
+    assert not w.banner.isVisible()
+    assert w.tree_panel.model.rowCount() == 1
+
+
+def test_other_load_failures_show_an_error_dialog(qtbot, sqlite_db, tasks, monkeypatch):
+    from ui import main_window
+
     def broken(db):
-        raise DatabaseUnavailable("无法连接数据库服务器：测试", "unreachable")
+        raise RuntimeError("意外错误")
 
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
@@ -162,5 +191,5 @@ def test_load_failure_shows_error(qtbot, sqlite_db, tasks, monkeypatch):
     qtbot.addWidget(w)
     task = w.refresh()
     qtbot.waitUntil(lambda: task.done, timeout=5000)
-    assert shown == ["无法连接数据库服务器：测试"]
-    assert w.summary_panel.stack.currentIndex() == 0  # the placeholder, no stale data
+    assert shown and "意外错误" in shown[0]
+    assert not w.banner.isVisible()

@@ -10,7 +10,7 @@ from functools import partial
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from kam_console import __version__
 from kam_console.db import Database
@@ -18,6 +18,7 @@ from kam_console.services.status import is_demo
 from ui import settings as S
 from ui.appointments_panel import AppointmentsPanel
 from ui.conflicts_panel import ConflictsPanel
+from ui.connection_banner import ConnectionBanner, is_connection_problem
 from ui.import_common import KIND_ACCOUNTS, KIND_REVENUE, KIND_STAFF
 from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
@@ -85,7 +86,15 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(self.splitter)
+        self.banner = ConnectionBanner(self)
+        self.banner.retry.connect(self._retry)
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
         self.tree_panel.setMinimumWidth(240)
 
         self.tree_panel.unit_selected.connect(self._on_unit_selected)
@@ -206,6 +215,7 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, data: WindowData) -> None:
         self.statusBar().clearMessage()
+        self.banner.hide()
         self.tree_panel.set_tree(data.tree)
         self.status_demo.setVisible(data.demo)
         if self._first_load:
@@ -219,7 +229,20 @@ class MainWindow(QMainWindow):
 
     def _on_load_failed(self, exc: BaseException) -> None:
         self.statusBar().showMessage(self.tr("加载失败"), 10_000)
+        if is_connection_problem(exc):
+            self.banner.show_problem(exc)  # expected to pass: no blocking dialog, a retry button
+            return
         show_error(self, exc, self.tr("无法加载组织结构"))
+
+    def _on_details_failed(self, exc: BaseException) -> None:
+        if is_connection_problem(exc):
+            self.banner.show_problem(exc)
+            return
+        show_error(self, exc, self.tr("无法加载单位信息"))
+
+    def _retry(self) -> None:
+        self.banner.hide()
+        self.refresh()
 
     def _on_unit_selected(self, code: str) -> None:
         summary = self.tree_panel.model.summary(code) if code else None
@@ -236,6 +259,7 @@ class MainWindow(QMainWindow):
         self._details_task = self.tasks.read(
             lambda _progress: load_unit_details(db, code),
             on_done=self._on_details,
+            on_error=self._on_details_failed,
             label=self.tr("正在加载单位信息…"),
             error_title=self.tr("无法加载单位信息"),
             busy_cursor=False,
