@@ -82,7 +82,7 @@ def test_staff_panel(qtbot):
     assert managers.text(0) == "客户经理（2）"
     assert managers.child(0).text(COL_INDUSTRIES) == "金融、教育"
     assert managers.child(0).text(COL_ACCOUNTS) == "3"
-    assert managers.child(1).text(0) == "员工3（已停用）" and managers.child(1).isDisabled()
+    assert managers.child(1).text(0) == "员工3（已停用）"
     assert managers.child(1).text(COL_INDUSTRIES) == "—"
 
 
@@ -93,3 +93,20 @@ def test_staff_panel_empty(qtbot):
     panel.set_groups([])
     assert panel.empty.isVisible() and not panel.tree.isVisible()
     assert panel.title.text() == "员工（0 人）"
+
+
+def test_staff_panel_buttons_follow_the_selection(qtbot):
+    panel = UnitStaffPanel()
+    qtbot.addWidget(panel)
+    panel.set_groups([PositionGroup("customer_manager", "客户经理", [person(7), person(8, active=False)])])
+    assert not panel.edit_button.isEnabled() and not panel.deactivate_button.isEnabled()
+    group = panel.tree.topLevelItem(0)
+    panel.tree.setCurrentItem(group.child(0))
+    assert panel.edit_button.isEnabled() and panel.deactivate_button.isEnabled()
+    with qtbot.waitSignal(panel.deactivate_requested) as sig:
+        panel.deactivate_button.click()
+    assert sig.args == [7]
+    panel.tree.setCurrentItem(group.child(1))  # already deactivated
+    assert panel.edit_button.isEnabled() and not panel.deactivate_button.isEnabled()
+    panel.tree.setCurrentItem(group)  # a position heading, not a person
+    assert not panel.edit_button.isEnabled()

@@ -23,6 +23,7 @@ from ui.import_common import KIND_ACCOUNTS, KIND_REVENUE, KIND_STAFF
 from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
 from ui.org_tree_panel import OrgTreePanel
+from ui.staff_dialogs import StaffActions
 from ui.tasks import BackgroundTasks, Task, show_error
 from ui.unit_accounts_panel import UnitAccountsPanel
 from ui.unit_details import UnitDetails, load_unit_details
@@ -74,6 +75,12 @@ class MainWindow(QMainWindow):
         self.accounts_panel = UnitAccountsPanel(db, self.tasks, self.summary_panel)
         self.summary_panel.tabs.addTab(self.accounts_panel, self.tr("客户"))
         self.summary_panel.tabs.currentChanged.connect(self._sync_accounts_tab)
+        self.staff_actions = StaffActions(db, self.tasks, self)
+        staff_panel = self.summary_panel.staff_panel
+        staff_panel.add_requested.connect(self.staff_actions.add)
+        staff_panel.edit_requested.connect(self.staff_actions.edit)
+        staff_panel.deactivate_requested.connect(self.staff_actions.deactivate)
+        self.staff_actions.changed.connect(self._reload_unit)
         self.conflicts_panel = ConflictsPanel(db, self.tasks, self.summary_panel)
         self.summary_panel.tabs.addTab(self.conflicts_panel, self.tr("责任冲突"))
         self.appointments_panel = AppointmentsPanel(db, self.tasks, self.summary_panel)
@@ -273,6 +280,7 @@ class MainWindow(QMainWindow):
         summary = self.summary_panel.summary
         level = summary.unit.level if summary else ""
         self.appointments_panel.set_unit(details.code, level, details.staff, details.appointments)
+        self.staff_actions.set_unit(details.code, details.staff)
         count = len(details.appointments)
         tabs = self.summary_panel.tabs
         index = tabs.indexOf(self.appointments_panel)
