@@ -10,6 +10,7 @@ import pytest
 from kam_console import analytics
 from kam_console.demo import seed_demo
 from kam_console.money import format_yuan
+from ui.account_table_model import IdRole as AccountIdRole
 from ui.main_window import MainWindow
 from ui.tasks import BackgroundTasks
 from ui.unit_details import load_unit_details
@@ -141,3 +142,16 @@ def test_conflicts_tab_lists_unassigned_accounts_of_the_unit(qtbot, demo_window,
     ids = {panel.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(panel.table.rowCount())}
     assert acc in ids
     assert "客户经理负责制" in panel.summary.text()
+
+
+def test_double_clicking_an_account_opens_its_page(qtbot, demo_window):
+    select_and_wait(qtbot, demo_window, "440100")
+    accounts = demo_window.accounts_panel
+    demo_window.summary_panel.tabs.setCurrentWidget(accounts)
+    qtbot.waitUntil(lambda: accounts.model.rowCount() > 0, timeout=10_000)
+    index = accounts.model.index(0, 1)
+    page = demo_window.open_account(index.data(AccountIdRole))
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        pass
+    assert page.windowTitle() == f"客户：{accounts.model.row_at(0).name}"

@@ -16,6 +16,8 @@ from kam_console import __version__
 from kam_console.db import Database
 from kam_console.services.status import is_demo
 from ui import settings as S
+from ui.account_page import AccountPage, open_account_page
+from ui.account_table_model import IdRole as AccountIdRole
 from ui.appointments_panel import AppointmentsPanel
 from ui.conflicts_panel import ConflictsPanel
 from ui.connection_banner import ConnectionBanner, is_connection_problem
@@ -81,7 +83,13 @@ class MainWindow(QMainWindow):
         staff_panel.edit_requested.connect(self.staff_actions.edit)
         staff_panel.deactivate_requested.connect(self.staff_actions.deactivate)
         self.staff_actions.changed.connect(self._reload_unit)
+        self.accounts_panel.view.doubleClicked.connect(
+            lambda index: self.open_account(index.data(AccountIdRole))
+        )
         self.conflicts_panel = ConflictsPanel(db, self.tasks, self.summary_panel)
+        self.conflicts_panel.table.cellDoubleClicked.connect(
+            lambda row, _col: self.open_account(self.conflicts_panel.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+        )
         self.summary_panel.tabs.addTab(self.conflicts_panel, self.tr("责任冲突"))
         self.appointments_panel = AppointmentsPanel(db, self.tasks, self.summary_panel)
         self.summary_panel.tabs.addTab(self.appointments_panel, self.tr("负责人任命"))
@@ -285,6 +293,12 @@ class MainWindow(QMainWindow):
         tabs = self.summary_panel.tabs
         index = tabs.indexOf(self.appointments_panel)
         tabs.setTabText(index, self.tr("负责人任命（{0} 项待审批）").format(count) if count else self.tr("负责人任命"))
+
+    def open_account(self, account_id: int | None) -> AccountPage | None:
+        """Open an account's page in its own window (several may be open side by side)."""
+        if account_id is None:
+            return None
+        return open_account_page(self.db, self.tasks, int(account_id), self)
 
     def _reload_unit(self) -> None:
         self.conflicts_panel.reset()
