@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 from kam_console.db import Database
 from kam_console.money import format_yuan
 from kam_console.services.account_detail import AccountDetail, RevenuePoint, account_detail, month_label
+from ui.account_edit_dialog import AccountEditor
 from ui.tasks import BackgroundTasks
 
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -175,6 +177,14 @@ class AccountPage(QDialog):
         self.meta_label = QLabel(self)
         self.meta_label.setObjectName("accountMeta")
         self.meta_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.editor = AccountEditor(db, tasks, self)
+        self.editor.saved.connect(lambda _id: self.reload())
+        self.edit_button = QPushButton(self.tr("编辑…"), self)
+        self.edit_button.setObjectName("editAccount")
+        self.edit_button.clicked.connect(lambda: self.editor.edit(self.account_id))
+        self.reassign_button = QPushButton(self.tr("变更负责客户经理…"), self)
+        self.reassign_button.setObjectName("reassignManager")
+        self.reassign_button.clicked.connect(self._reassign)
 
         # 概况
         self.summary_box = QGroupBox(self.tr("概况"), self)
@@ -256,7 +266,11 @@ class AccountPage(QDialog):
         top.addWidget(self.summary_box, 2)
         top.addWidget(self.chart_box, 3)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.name_label)
+        header = QHBoxLayout()
+        header.addWidget(self.name_label, 1)
+        header.addWidget(self.edit_button)
+        header.addWidget(self.reassign_button)
+        layout.addLayout(header)
         layout.addWidget(self.meta_label)
         layout.addLayout(top, 4)
         layout.addWidget(self.tabs, 5)
@@ -275,6 +289,13 @@ class AccountPage(QDialog):
             busy_cursor=False,
             parent=self,
         )
+
+    def _reassign(self) -> None:
+        managers = []
+        if self.detail is not None and self.detail.manager is not None:
+            m = self.detail.manager
+            managers.append((m.employee_no, self.tr("{0}（{1}，{2}）").format(m.name, m.employee_no, m.unit)))
+        self.editor.reassign(self.account_id, managers)
 
     def _on_failed(self, exc: BaseException) -> None:
         message = getattr(exc, "zh", None) or str(exc) or type(exc).__name__

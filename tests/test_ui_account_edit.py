@@ -1,0 +1,202 @@
+"""Editing an account from the UI: saves, field errors next to the field (the form stays open), a save over
+someone else's newer change lists it and writes nothing, and reassigning the responsible manager."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+from PySide6.QtWidgets import QDialog, QMessageBox
+from sqlalchemy import text
+
+from kam_console.services.account_edit import AccountInput, create_account, load_account, update_account
+from kam_console.services.staff import StaffInput, add_staff
+from ui.account_edit_dialog import AccountEditDialog, AccountEditor, ReassignDialog
+from ui.tasks import BackgroundTasks
+
+GOOD = AccountInput("广州𠮷祥物流有限公司", "TRN", "city", "440100", "440100", address="天河区")
+
+
+@pytest.fixture
+def ready(db):
+    with db.engine.begin() as conn:
+        add_staff(conn, employee_no="M1", data=StaffInput("王经理", "440100", "customer_manager"))
+        add_staff(conn, employee_no="M2", data=StaffInput("李经理", "440100", "customer_manager"))
+        account_id = create_account(conn, customer_no="N100", data=GOOD, manager="M1", today=dt.date(2026, 1, 5))
+    tasks = BackgroundTasks()
+    yield db, tasks, account_id
+    tasks.wait_for_workers(5000)
+
+
+def state(db, account_id):
+    with db.engine.connect() as conn:
+        return load_account(conn, account_id=account_id)
+
+
+def script(monkeypatch, cls, steps):
+    """Replace ``cls.exec`` with the given steps, one per opening; each step gets the dialog and returns
+    the dialog code. Returns the list of dialogs opened."""
+    opened = []
+    steps = list(steps)
+
+    def fake_exec(dialog):
+        opened.append(dialog)
+        return steps.pop(0)(dialog) if steps else QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(cls, "exec", fake_exec)
+    return opened
+
+
+def messages(monkeypatch):
+    shown = []
+    for name in ("warning", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, name, lambda _p, title, body, *a, **k: shown.append((title, body)))
+    return shown
+
+
+def rename(name):
+    def step(dialog):
+        dialog.name_edit.setText(name)
+        return QDialog.DialogCode.Accepted
+
+    return step
+
+
+def test_editing_saves(qtbot, ready, monkeypatch):
+    db, tasks, account_id = ready
+    shown = messages(monkeypatch)
+    seen = {}
+
+    def step(dialog):
+        seen["read_only"] = dialog.customer_no_edit.isReadOnly()
+        seen["customer_no"] = dialog.customer_no_edit.text()
+        return rename("广州新名称有限公司")(dialog)
+
+    opened = script(monkeypatch, AccountEditDialog, [step])
+    editor = AccountEditor(db, tasks)
+    with qtbot.waitSignal(editor.saved, timeout=10_000) as blocker:
+        editor.edit(account_id)
+    assert blocker.args == [account_id]
+    assert len(opened) == 1 and seen == {"read_only": True, "customer_no": "N100"}
+    now = state(db, account_id)
+    assert now.data == replace(GOOD, name="广州新名称有限公司")
+    assert now.version == 2
+    assert shown == []
+
+
+def test_bad_field_keeps_the_form_with_the_message_next_to_it(qtbot, ready, monkeypatch):
+    db, tasks, account_id = ready
+    seen = {}
+
+    def bad_city(dialog):
+        dialog.city_edit.setText("330100")  # outside the owner unit's area
+        return QDialog.DialogCode.Accepted
+
+    def second(dialog):
+        field = dialog.fields["serving_city"]
+        seen["error"] = field.error.text()
+        seen["visible"] = not field.error.isHidden()
+        seen["value"] = dialog.city_edit.text()
+        seen["name_error_hidden"] = dialog.fields["name"].error.isHidden()
+        return QDialog.DialogCode.Rejected
+
+    opened = script(monkeypatch, AccountEditDialog, [bad_city, second])
+    editor = AccountEditor(db, tasks)
+    editor.edit(account_id)
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=10_000)
+    assert seen == {"error": "不在归属单位的辖区内", "visible": True, "value": "330100", "name_error_hidden": True}
+    assert state(db, account_id).version == 1
+
+
+def test_save_over_someone_elses_change_lists_it_and_writes_nothing(qtbot, ready, monkeypatch):
+    db, tasks, account_id = ready
+    shown = messages(monkeypatch)
+
+    def meanwhile(dialog):
+        # Another window saves a new address after this form was loaded.
+        with db.engine.begin() as conn:
+            update_account(conn, loaded=load_account(conn, account_id=account_id), data=replace(GOOD, address="越秀区"))
+        dialog.name_edit.setText("我的新名称")
+        return QDialog.DialogCode.Accepted
+
+    reopened = {}
+
+    def fresh(dialog):
+        reopened.update(address=dialog.address_edit.text(), name=dialog.name_edit.text())
+        return QDialog.DialogCode.Rejected
+
+    opened = script(monkeypatch, AccountEditDialog, [meanwhile, fresh])
+    editor = AccountEditor(db, tasks)
+    editor.edit(account_id)
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=10_000)  # reloaded afresh after the message
+    assert len(shown) == 1
+    title, body = shown[0]
+    assert "地址：天河区 → 越秀区" in body
+    assert "没有保存" in body
+    now = state(db, account_id)
+    assert now.data == replace(GOOD, address="越秀区") and now.version == 2
+    assert reopened == {"address": "越秀区", "name": GOOD.name}
+
+
+def test_reassign_updates_manager_and_history(qtbot, ready, monkeypatch):
+    db, tasks, account_id = ready
+
+    def choose(dialog):
+        assert dialog.manager() == "M1"  # the current manager is preselected
+        dialog.set_manager("M2")
+        dialog.note_edit.setText("调岗")
+        return QDialog.DialogCode.Accepted
+
+    opened = script(monkeypatch, ReassignDialog, [choose])
+    editor = AccountEditor(db, tasks)
+    with qtbot.waitSignal(editor.saved, timeout=10_000):
+        editor.reassign(account_id, [("M1", "王经理（M1）"), ("M2", "李经理（M2）")])
+    assert len(opened) == 1
+    assert state(db, account_id).manager == "M2"
+    with db.engine.connect() as conn:
+        history = conn.execute(
+            text(
+                "SELECT s.employee_no, h.valid_to IS NULL, h.note FROM account_manager_history h"
+                " JOIN staff s ON s.id = h.staff_id WHERE h.account_id = :a ORDER BY h.id"
+            ),
+            {"a": account_id},
+        ).all()
+    assert [tuple(r) for r in history] == [("M1", 0, "新建客户"), ("M2", 1, "调岗")]
+
+
+def test_reassign_unknown_employee_number_shows_message_in_the_dialog(qtbot, ready, monkeypatch):
+    db, tasks, account_id = ready
+    seen = {}
+
+    def typed(dialog):
+        dialog.manager_combo.setEditText("NOBODY")
+        return QDialog.DialogCode.Accepted
+
+    def second(dialog):
+        seen["error"] = dialog.manager_field.error.text()
+        return QDialog.DialogCode.Rejected
+
+    opened = script(monkeypatch, ReassignDialog, [typed, second])
+    AccountEditor(db, tasks).reassign(account_id)
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=10_000)
+    assert "NOBODY" in seen["error"]
+    assert state(db, account_id).manager == "M1"
+
+
+def test_create_prefills_the_city_and_saves(qtbot, ready, monkeypatch):
+    db, tasks, _ = ready
+
+    def fill(dialog):
+        assert dialog.owner_edit.text() == dialog.city_edit.text() == "440100"
+        dialog.customer_no_edit.setText("N200")
+        dialog.name_edit.setText("新客户")
+        dialog.industry_combo.setCurrentIndex(dialog.industry_combo.findData("TRN"))
+        return QDialog.DialogCode.Accepted
+
+    script(monkeypatch, AccountEditDialog, [fill])
+    editor = AccountEditor(db, tasks)
+    with qtbot.waitSignal(editor.saved, timeout=10_000) as blocker:
+        editor.create("440100")
+    created = state(db, blocker.args[0])
+    assert (created.customer_no, created.data.name, created.data.serving_city) == ("N200", "新客户", "440100")

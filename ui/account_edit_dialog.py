@@ -1,0 +1,383 @@
+"""Creating and editing an account, and changing its responsible customer manager.
+
+:class:`AccountEditDialog` is the form (each field with its red message underneath),
+:class:`ReassignDialog` chooses the new responsible manager, and :class:`AccountEditor` opens them and runs
+the saves in the background through ``kam_console.services.account_edit``. A rejected save keeps the form
+open with the messages next to the fields; a save over someone else's newer changes lists what they
+changed, saves nothing and reloads the account.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kam_console.models import ACCOUNT_LEVEL_LABELS, ACCOUNT_STATUS_LABELS
+from kam_console.services.account_edit import (
+    FIELD_LABELS,
+    AccountInput,
+    AccountInvalid,
+    AccountState,
+    StaleAccount,
+    create_account,
+    load_account,
+    reassign_manager,
+    update_account,
+)
+from kam_console.services.catalogues import list_industries
+from ui.staff_dialogs import ERROR_STYLE, _Field
+from ui.tasks import show_error
+
+UNASSIGNED = "暂不指定（未分配）"
+
+
+def _select(combo: QComboBox, value: str | None) -> None:
+    index = combo.findData(value)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+
+
+def _shown(value: object) -> str:
+    return "（空）" if value in (None, "") else str(value)
+
+
+class AccountEditDialog(QDialog):
+    """New account (``state`` None) or edit ``state``; ``industries`` are (code, name) pairs."""
+
+    def __init__(
+        self,
+        industries: list[tuple[str, str]],
+        state: AccountState | None = None,
+        parent: QWidget | None = None,
+        *,
+        unit_code: str | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.creating = state is None
+        self.setWindowTitle(self.tr("新建客户") if self.creating else self.tr("编辑客户"))
+        self.customer_no_edit = QLineEdit(self)
+        self.customer_no_edit.setMaxLength(40)
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setMaxLength(200)
+        self.industry_combo = QComboBox(self)
+        for code, name in industries:
+            self.industry_combo.addItem(name, code)
+        self.level_combo = QComboBox(self)
+        for code, label in ACCOUNT_LEVEL_LABELS.items():
+            self.level_combo.addItem(label, code)
+        self.owner_edit = QLineEdit(self)
+        self.owner_edit.setPlaceholderText(self.tr("单位代码，例如：440100"))
+        self.city_edit = QLineEdit(self)
+        self.city_edit.setPlaceholderText(self.tr("地市级单位代码，例如：440100"))
+        self.parent_edit = QLineEdit(self)
+        self.parent_edit.setPlaceholderText(self.tr("可不填"))
+        self.status_combo = QComboBox(self)
+        for code, label in ACCOUNT_STATUS_LABELS.items():
+            self.status_combo.addItem(label, code)
+        self.address_edit = QLineEdit(self)
+        self.address_edit.setMinimumWidth(320)
+
+        self.fields: dict[str, _Field] = {
+            "customer_no": _Field(self.customer_no_edit, self),
+            "name": _Field(self.name_edit, self),
+            "industry": _Field(self.industry_combo, self),
+            "level": _Field(self.level_combo, self),
+            "owner_unit": _Field(self.owner_edit, self),
+            "serving_city": _Field(self.city_edit, self),
+            "parent": _Field(self.parent_edit, self),
+            "status": _Field(self.status_combo, self),
+            "address": _Field(self.address_edit, self),
+        }
+        labels = {
+            "customer_no": self.tr("客户编号："),
+            "name": self.tr("客户名称："),
+            "industry": self.tr("行业："),
+            "level": self.tr("客户级别："),
+            "owner_unit": self.tr("归属单位代码："),
+            "serving_city": self.tr("服务地市代码："),
+            "parent": self.tr("上级客户编号："),
+            "status": self.tr("状态："),
+            "address": self.tr("地址："),
+        }
+        form = QFormLayout()
+        for key, field in self.fields.items():
+            form.addRow(labels[key], field)
+        # Messages about things without a field here (e.g. the responsible manager).
+        self.other_error = QLabel(self)
+        self.other_error.setStyleSheet(ERROR_STYLE)
+        self.other_error.setWordWrap(True)
+        self.other_error.setVisible(False)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("保存"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.other_error)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(480)
+
+        if state is not None:
+            self.customer_no_edit.setText(state.customer_no)
+            self.customer_no_edit.setReadOnly(True)
+            self.set_values(state.data)
+        else:
+            _select(self.status_combo, "active")
+            if unit_code:
+                self.owner_edit.setText(unit_code)
+                if len(unit_code) == 6 and unit_code.endswith("00") and not unit_code.endswith("0000"):
+                    self.city_edit.setText(unit_code)
+                    _select(self.level_combo, "city")
+
+    def set_values(self, data: AccountInput) -> None:
+        self.name_edit.setText(data.name)
+        if self.industry_combo.findData(data.industry) < 0:
+            self.industry_combo.addItem(data.industry, data.industry)
+        _select(self.industry_combo, data.industry)
+        _select(self.level_combo, data.level)
+        self.owner_edit.setText(data.owner_unit)
+        self.city_edit.setText(data.serving_city)
+        self.parent_edit.setText(data.parent or "")
+        _select(self.status_combo, data.status)
+        self.address_edit.setText(data.address or "")
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for key, field in self.fields.items():
+            field.show_error(errors.get(key, ""))
+        others = [f"{FIELD_LABELS.get(k, k)}：{v}" for k, v in errors.items() if k not in self.fields]
+        self.other_error.setText("\n".join(others))
+        self.other_error.setVisible(bool(others))
+
+    def data(self) -> tuple[str, AccountInput]:
+        return (
+            self.customer_no_edit.text().strip(),
+            AccountInput(
+                name=self.name_edit.text().strip(),
+                industry=self.industry_combo.currentData() or "",
+                level=self.level_combo.currentData(),
+                owner_unit=self.owner_edit.text().strip(),
+                serving_city=self.city_edit.text().strip(),
+                parent=self.parent_edit.text().strip() or None,
+                status=self.status_combo.currentData(),
+                address=self.address_edit.text().strip() or None,
+            ),
+        )
+
+
+class ReassignDialog(QDialog):
+    """Choose the new responsible manager from ``managers`` ((employee_no, label) pairs), 「暂不指定」, or
+    type an employee number; plus a note for the history."""
+
+    def __init__(
+        self, managers: list[tuple[str, str]], current: str | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("变更负责客户经理"))
+        self.manager_combo = QComboBox(self)
+        self.manager_combo.setEditable(True)
+        self.manager_combo.addItem(self.tr(UNASSIGNED), None)
+        for employee_no, label in managers:
+            self.manager_combo.addItem(label, employee_no)
+        if current is not None:
+            if self.manager_combo.findData(current) < 0:
+                self.manager_combo.addItem(current, current)
+            _select(self.manager_combo, current)
+        self.manager_combo.lineEdit().setPlaceholderText(self.tr("选择或输入工号"))
+        self.manager_field = _Field(self.manager_combo, self)
+        self.note_edit = QLineEdit(self)
+        self.note_edit.setMaxLength(200)
+        self.note_edit.setPlaceholderText(self.tr("例如：客户经理调岗"))
+        form = QFormLayout()
+        form.addRow(self.tr("新的负责客户经理："), self.manager_field)
+        form.addRow(self.tr("说明："), self.note_edit)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("变更"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("取消"))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(420)
+
+    def set_manager(self, employee_no: str | None) -> None:
+        index = self.manager_combo.findData(employee_no)
+        if index >= 0:
+            self.manager_combo.setCurrentIndex(index)
+        else:
+            self.manager_combo.setEditText(employee_no or "")
+
+    def manager(self) -> str | None:
+        text = self.manager_combo.currentText().strip()
+        index = self.manager_combo.findText(text)
+        if index >= 0:
+            return self.manager_combo.itemData(index)
+        return text or None
+
+    def note(self) -> str | None:
+        return self.note_edit.text().strip() or None
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        self.manager_field.show_error("；".join(errors.values()))
+
+
+class AccountEditor(QObject):
+    """Opens the dialogs and saves in the background; emits :attr:`saved` with the account id."""
+
+    saved = Signal(int)
+
+    def __init__(self, db, tasks, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._db = db
+        self._tasks = tasks
+        self._parent = parent
+
+    # --- dialogs (separate so tests can drive them) ---------------------------------------------
+
+    def make_edit_dialog(self, industries, state=None, unit_code=None) -> AccountEditDialog:
+        return AccountEditDialog(industries, state, self._parent, unit_code=unit_code)
+
+    def make_reassign_dialog(self, managers, current) -> ReassignDialog:
+        return ReassignDialog(managers, current, self._parent)
+
+    def show_stale(self, exc: StaleAccount) -> None:
+        lines = [
+            f"{FIELD_LABELS.get(k, k)}：{_shown(before)} → {_shown(now)}" for k, (before, now) in exc.changed.items()
+        ]
+        text = self.tr("这个客户在您打开之后已被其他人修改，您的修改没有保存。") + "\n\n" + "\n".join(lines)
+        text += "\n\n" + self.tr("将重新加载最新内容，请确认后再改。")
+        QMessageBox.warning(self._parent, self.tr("客户已被他人修改"), text)
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def _load(self, account_id: int | None, on_done) -> None:
+        db = self._db
+
+        def work(progress):
+            with db.engine.connect() as conn:
+                state = load_account(conn, account_id=account_id) if account_id is not None else None
+                return state, list_industries(conn, include_inactive=True)
+
+        self._tasks.read(
+            work,
+            on_done=lambda result: on_done(*result),
+            error_title=self.tr("无法读取客户"),
+            parent=self._parent,
+        )
+
+    # --- edit / create ----------------------------------------------------------------------------
+
+    def edit(self, account_id: int) -> None:
+        self._load(account_id, lambda state, industries: self._edit_form(state, industries))
+
+    def create(self, unit_code: str | None = None) -> None:
+        self._load(None, lambda _state, industries: self._edit_form(None, industries, unit_code=unit_code))
+
+    def _edit_form(
+        self,
+        state: AccountState | None,
+        industries: list[tuple[str, str]],
+        values: tuple[str, AccountInput] | None = None,
+        errors: dict[str, str] | None = None,
+        unit_code: str | None = None,
+    ) -> None:
+        dialog = self.make_edit_dialog(industries, state, unit_code)
+        try:
+            if values is not None:
+                dialog.customer_no_edit.setText(values[0])
+                dialog.set_values(values[1])
+            dialog.show_errors(errors or {})
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            customer_no, data = dialog.data()
+        finally:
+            dialog.deleteLater()
+        db = self._db
+
+        def work(progress):
+            with db.engine.begin() as conn:
+                if state is None:
+                    return create_account(conn, customer_no=customer_no, data=data)
+                update_account(conn, loaded=state, data=data)
+                return state.id
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, AccountInvalid):
+                self._edit_form(state, industries, (customer_no, data), exc.errors, unit_code)
+            elif isinstance(exc, StaleAccount) and state is not None:
+                self.show_stale(exc)
+                self.edit(state.id)
+            else:
+                show_error(self._parent, exc, self.tr("保存客户失败"))
+
+        self._tasks.write(
+            work,
+            on_done=self.saved.emit,
+            on_error=failed,
+            label=self.tr("正在保存客户…"),
+            parent=self._parent,
+        )
+
+    # --- reassign ---------------------------------------------------------------------------------
+
+    def reassign(self, account_id: int, managers: list[tuple[str, str]] | None = None) -> None:
+        managers = list(managers or [])
+        self._load(account_id, lambda state, _industries: self._reassign_form(state, managers))
+
+    def _reassign_form(
+        self,
+        state: AccountState,
+        managers: list[tuple[str, str]],
+        chosen: tuple[str | None, str | None] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> None:
+        dialog = self.make_reassign_dialog(managers, state.manager)
+        try:
+            if chosen is not None:
+                dialog.set_manager(chosen[0])
+                dialog.note_edit.setText(chosen[1] or "")
+            dialog.show_errors(errors or {})
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            manager, note = dialog.manager(), dialog.note()
+        finally:
+            dialog.deleteLater()
+        db = self._db
+
+        def work(progress):
+            with db.engine.begin() as conn:
+                reassign_manager(conn, loaded=state, manager=manager, note=note)
+            return state.id
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, AccountInvalid):
+                self._reassign_form(state, managers, (manager, note), exc.errors)
+            elif isinstance(exc, StaleAccount):
+                self.show_stale(exc)
+                self.reassign(state.id, managers)
+            else:
+                show_error(self._parent, exc, self.tr("变更负责客户经理失败"))
+
+        self._tasks.write(
+            work,
+            on_done=self.saved.emit,
+            on_error=failed,
+            label=self.tr("正在变更负责客户经理…"),
+            parent=self._parent,
+        )
