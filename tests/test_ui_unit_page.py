@@ -155,3 +155,30 @@ def test_double_clicking_an_account_opens_its_page(qtbot, demo_window):
     with qtbot.waitSignal(page.loaded, timeout=10_000):
         pass
     assert page.windowTitle() == f"客户：{accounts.model.row_at(0).name}"
+
+
+def test_new_account_from_the_accounts_tab(qtbot, demo_window, sqlite_db, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from ui.account_edit_dialog import AccountEditDialog
+
+    def fill(dialog):
+        dialog.customer_no_edit.setText("NEW0001")
+        dialog.name_edit.setText("广州新开客户有限公司")
+        dialog.industry_combo.setCurrentIndex(dialog.industry_combo.findData("NET"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(AccountEditDialog, "exec", fill)
+    select_and_wait(qtbot, demo_window, "440100")
+    accounts = demo_window.accounts_panel
+    demo_window.summary_panel.tabs.setCurrentWidget(accounts)
+    opened = []
+    monkeypatch.setattr(demo_window, "open_account", lambda account_id: opened.append(account_id))
+    with qtbot.waitSignal(demo_window.account_editor.saved, timeout=10_000):
+        accounts.new_button.click()
+    assert opened
+    from sqlalchemy import text
+
+    with sqlite_db.engine.connect() as conn:
+        row = conn.execute(text("SELECT name FROM account WHERE id = :i"), {"i": opened[0]}).scalar()
+    assert row == "广州新开客户有限公司"

@@ -16,6 +16,7 @@ from kam_console import __version__
 from kam_console.db import Database
 from kam_console.services.status import is_demo
 from ui import settings as S
+from ui.account_edit_dialog import AccountEditor
 from ui.account_page import AccountPage, open_account_page
 from ui.account_table_model import IdRole as AccountIdRole
 from ui.appointments_panel import AppointmentsPanel
@@ -83,6 +84,9 @@ class MainWindow(QMainWindow):
         staff_panel.edit_requested.connect(self.staff_actions.edit)
         staff_panel.deactivate_requested.connect(self.staff_actions.deactivate)
         self.staff_actions.changed.connect(self._reload_unit)
+        self.account_editor = AccountEditor(db, self.tasks, self)
+        self.accounts_panel.create_requested.connect(self.account_editor.create)
+        self.account_editor.saved.connect(self._on_account_created)
         self.accounts_panel.view.doubleClicked.connect(
             lambda index: self.open_account(index.data(AccountIdRole))
         )
@@ -299,6 +303,10 @@ class MainWindow(QMainWindow):
         if account_id is None:
             return None
         return open_account_page(self.db, self.tasks, int(account_id), self)
+
+    def _on_account_created(self, account_id: int) -> None:
+        self.accounts_panel.refresh()
+        self.open_account(account_id)
 
     def _reload_unit(self) -> None:
         self.conflicts_panel.reset()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -40,6 +41,8 @@ def _count(db: Database, query: AccountQuery) -> tuple[AccountQuery, int]:
 
 
 class UnitAccountsPanel(QWidget):
+    create_requested = Signal(str)  # the unit code the new account starts from
+
     def __init__(self, db: Database, tasks: BackgroundTasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -66,6 +69,8 @@ class UnitAccountsPanel(QWidget):
         self.unassigned = QCheckBox(self.tr("仅未分配客户经理"), self)
         self.count_label = QLabel(self)
         self.count_label.setObjectName("accountCount")
+        self.new_button = QPushButton(self.tr("新建客户…"), self)
+        self.new_button.clicked.connect(lambda: self.create_requested.emit(self._unit))
 
         self.view = QTableView(self)
         self.view.setObjectName("accountTable")
@@ -90,7 +95,10 @@ class UnitAccountsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(filters)
-        layout.addWidget(self.count_label)
+        count_row = QHBoxLayout()
+        count_row.addWidget(self.count_label, 1)
+        count_row.addWidget(self.new_button)
+        layout.addLayout(count_row)
         layout.addWidget(self.view, 1)
 
         self._timer = QTimer(self)
@@ -148,6 +156,11 @@ class UnitAccountsPanel(QWidget):
             self.count_label.setText(self.tr("没有符合条件的客户"))
         else:
             self.count_label.setText(self.tr("共 {0} 个客户").format(f"{count:,}"))
+
+    def refresh(self) -> None:
+        """Read the list and the count again (after an account was created or changed)."""
+        if self._unit:
+            self._apply()
 
     def _on_failed(self, message: str) -> None:
         self.count_label.setText(self.tr("读取客户列表失败：{0}").format(message))
