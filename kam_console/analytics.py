@@ -29,6 +29,7 @@ from kam_console.models import (
     RevenueRollup,
 )
 from kam_console.money import fen_to_decimal, ratio_yuan
+from kam_console.months import add_months, month_text, months_between
 
 GROUPINGS = ("child", "province", "city", "industry", "product", "level")
 
@@ -137,17 +138,10 @@ class Scope:
 # --- month helpers ----------------------------------------------------------------------------
 
 
-def add_months(month: int, n: int) -> int:
-    index = (month // 100) * 12 + (month % 100 - 1) + n
-    return (index // 12) * 100 + index % 12 + 1
-
-
-def months_between(first: int, last: int) -> list[int]:
-    out, m = [], first
-    while m <= last:
-        out.append(m)
-        m = add_months(m, 1)
-    return out
+def latest_month(conn: Connection) -> int | None:
+    """The newest month (YYYYMM) that holds revenue, or None for a database without revenue."""
+    month = conn.execute(select(func.max(RevenueRollup.month))).scalar()
+    return None if month is None else int(month)
 
 
 # --- scope and catalogue lookups --------------------------------------------------------------
@@ -334,7 +328,7 @@ def trend(conn: Connection, *, unit: str, first: int, last: int, filters: Filter
     sums = {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows}
     out = []
     for m in months_between(first, last):
-        cur = Figures(f"{m // 100:04d}-{m % 100:02d}", scope.name, *sums.get(m, (0, 0, 0)))
+        cur = Figures(month_text(m), scope.name, *sums.get(m, (0, 0, 0)))
         prev = sums.get(add_months(m, -1))
         year = sums.get(add_months(m, -12))
         prev_fig = Figures("", "", *prev) if prev else None

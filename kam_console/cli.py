@@ -170,7 +170,7 @@ def cmd_import(args) -> int:
 
 
 def _month_arg(text: str) -> int:
-    from kam_console.importing.importers import parse_month
+    from kam_console.months import parse_month
 
     month = parse_month(text)
     if month is None:

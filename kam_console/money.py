@@ -35,6 +35,4 @@ def ratio_yuan(numerator_fen: int, divisor: int) -> Decimal | None:
     """numerator_fen / divisor in yuan, rounded half-up to 0.01; None when the divisor is 0."""
     if not divisor:
         return None
-    return (Decimal(numerator_fen) / Decimal(100) / Decimal(divisor)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
+    return (Decimal(numerator_fen) / Decimal(100) / Decimal(divisor)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

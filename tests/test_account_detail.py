@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from kam_console.errors import NotFound
-from kam_console.services.account_detail import account_detail, month_add, month_label
+from kam_console.months import add_months as month_add
+from kam_console.months import month_text as month_label
+from kam_console.services.account_detail import account_detail
 
 TODAY = dt.date(2026, 11, 23)
 

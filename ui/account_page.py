@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 
 from kam_console.db import Database
 from kam_console.money import format_yuan
-from kam_console.services.account_detail import AccountDetail, RevenuePoint, account_detail, month_label
+from kam_console.months import month_text as month_label
+from kam_console.services.account_detail import AccountDetail, RevenuePoint, account_detail
 from ui.account_edit_dialog import AccountEditor
 from ui.tasks import BackgroundTasks
 

@@ -36,7 +36,9 @@ from kam_console.models import (
     utcnow,
 )
 from kam_console.money import yuan_to_fen
+from kam_console.months import month_text, parse_month
 from kam_console.pinyin import initials
+from kam_console.services.org import in_subtree
 from kam_console.services.status import mark_real_data
 
 STAFF_COLUMNS = ["employee_no", "name", "unit_code", "position", "industry_codes"]
@@ -53,7 +55,6 @@ ACCOUNT_COLUMNS = [
 REVENUE_COLUMNS = ["month", "customer_no", "product_code", "revenue", "billed_lines"]
 
 Progress = Callable[[int, int, str], None]
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _AMOUNT = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
 
 
@@ -202,10 +203,6 @@ def import_staff(
 # --- accounts ---------------------------------------------------------------------------------
 
 
-def _contains(ancestor_path: str, path: str) -> bool:
-    return path == ancestor_path or path.startswith(ancestor_path + "/")
-
-
 def import_accounts(
     conn: Connection,
     path: str,
@@ -277,7 +274,7 @@ def import_accounts(
         elif city[1] != "city":
             issues.add(line, "serving_city_code", row["serving_city_code"], "服务地市必须是地市级单位")
             ok = False
-        elif owner is not None and owner[1] in ("province", "city") and not _contains(owner[2], city[2]):
+        elif owner is not None and owner[1] in ("province", "city") and not in_subtree(city[2], owner[2]):
             issues.add(line, "serving_city_code", row["serving_city_code"], "服务地市不在归属单位的辖区内")
             ok = False
         manager = row["manager_employee_no"]
@@ -396,20 +393,6 @@ def import_accounts(
 # --- revenue ----------------------------------------------------------------------------------
 
 
-def parse_month(text: str) -> int | None:
-    m = _MONTH.match(text)
-    if not m:
-        return None
-    year, month = int(m.group(1)), int(m.group(2))
-    if not 1 <= month <= 12 or year < 1990:
-        return None
-    return year * 100 + month
-
-
-def month_text(month: int) -> str:
-    return f"{month // 100:04d}-{month % 100:02d}"
-
-
 def import_revenue(
     conn: Connection,
     path: str,
@@ -458,7 +441,7 @@ def import_revenue(
         if acc is None:
             issues.add(line, "customer_no", row["customer_no"], "没有这个客户编号")
             ok = False
-        elif scope_path is not None and not _contains(scope_path, city_path.get(acc[1], "")):
+        elif scope_path is not None and not in_subtree(city_path.get(acc[1], ""), scope_path):
             issues.add(
                 line,
                 "customer_no",
@@ -502,7 +485,7 @@ def import_revenue(
 
     months = sorted({r["month"] for r in rows})
     if scope_path is not None:
-        cities = sorted(i for i, p in city_path.items() if _contains(scope_path, p))
+        cities = sorted(i for i, p in city_path.items() if in_subtree(p, scope_path))
     else:
         cities = sorted({r["serving_city_id"] for r in rows})
     result = ImportResult(

@@ -28,6 +28,7 @@ from kam_console.models import (
     Service,
     Staff,
 )
+from kam_console.months import add_months
 
 DEFAULT_MONTHS = 24
 
@@ -131,16 +132,6 @@ class AccountDetail:
     branches: tuple[Branch, ...]
     services: tuple[ServiceRow, ...]
     revenue: tuple[RevenuePoint, ...]  # oldest first, one point per month
-
-
-def month_add(month: int, delta: int) -> int:
-    """202601 + (-2) -> 202511."""
-    index = (month // 100) * 12 + (month % 100 - 1) + delta
-    return (index // 12) * 100 + index % 12 + 1
-
-
-def month_label(month: int) -> str:
-    return f"{month // 100:04d}-{month % 100:02d}"
 
 
 def account_detail(conn: Connection, *, account_id: int, months: int = DEFAULT_MONTHS) -> AccountDetail:
@@ -336,7 +327,7 @@ def _revenue(conn: Connection, account_id: int, months: int) -> tuple[RevenuePoi
     if last is None:
         today = dt.date.today()
         last = today.year * 100 + today.month
-    first = month_add(last, -(months - 1))
+    first = add_months(last, -(months - 1))
     found = {
         row.month: row
         for row in conn.execute(
@@ -347,7 +338,7 @@ def _revenue(conn: Connection, account_id: int, months: int) -> tuple[RevenuePoi
     }
     points = []
     for i in range(months):
-        month = month_add(first, i)
+        month = add_months(first, i)
         row = found.get(month)
         points.append(RevenuePoint(month, int(row.revenue_fen) if row else 0, int(row.lines) if row else 0))
     return tuple(points)

@@ -28,6 +28,7 @@ from kam_console.models import (
     utcnow,
 )
 from kam_console.pinyin import initials
+from kam_console.services.org import in_subtree
 
 FIELD_LABELS = {
     "customer_no": "客户编号",
@@ -146,11 +147,7 @@ def _check(conn: Connection, data: AccountInput, *, account_id: int | None) -> d
         errors["serving_city"] = f"没有这个单位：{data.serving_city}"
     elif city.level != "city":
         errors["serving_city"] = "必须是地市级单位"
-    elif (
-        owner is not None
-        and owner.level in ("province", "city")
-        and not (city.path == owner.path or city.path.startswith(owner.path + "/"))
-    ):
+    elif owner is not None and owner.level in ("province", "city") and not in_subtree(city.path, owner.path):
         errors["serving_city"] = "不在归属单位的辖区内"
     parent_id = None
     if data.parent:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Column, Connection, FromClause, String, and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
-from kam_console.analytics import Scope, resolve_scope
+from kam_console.analytics import Scope, latest_month, resolve_scope
 from kam_console.errors import NotFound, ValidationError
 from kam_console.models import (
     ACCOUNT_LEVEL_LABELS,
@@ -223,12 +223,6 @@ def count_accounts(conn: Connection, query: AccountQuery) -> int:
     return int(conn.execute(select(func.count()).select_from(_A).where(*where)).scalar_one())
 
 
-def latest_revenue_month(conn: Connection) -> int | None:
-    """The newest month (YYYYMM) with per-account revenue, or None if there is none yet."""
-    month = conn.execute(select(func.max(_R.c.month))).scalar()
-    return None if month is None else int(month)
-
-
 # --- scope, filters and search -----------------------------------------------------------------
 
 
@@ -240,7 +234,7 @@ def _check_sort(sort: str) -> None:
 
 def _month(conn: Connection, month: int | None) -> int | None:
     if month is None:
-        return latest_revenue_month(conn)
+        return latest_month(conn)
     if not (190001 <= month <= 999912 and 1 <= month % 100 <= 12):
         raise ValidationError(f"月份无效：{month}（格式 YYYYMM）", f"invalid month {month}")
     return month
@@ -522,6 +516,5 @@ __all__ = [
     "AccountRow",
     "Cursor",
     "count_accounts",
-    "latest_revenue_month",
     "list_accounts",
 ]

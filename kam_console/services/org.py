@@ -50,6 +50,11 @@ def _rows_query():
     )
 
 
+def in_subtree(path: str, ancestor_path: str) -> bool:
+    """Whether the unit at ``path`` is ``ancestor_path``'s unit or lies below it on the KA line."""
+    return path == ancestor_path or path.startswith(ancestor_path + "/")
+
+
 def list_org_units(session: Session, *, level: str | None = None, parent_code: str | None = None) -> list[OrgUnitRow]:
     """Units, optionally of one level and/or directly below one parent, in code order."""
     query = _rows_query()

@@ -13,7 +13,10 @@ from decimal import Decimal
 from sqlalchemy import Connection, func, select
 
 from kam_console import analytics
+from kam_console.analytics import latest_month
 from kam_console.models import ALL_PRODUCTS, Account, OrgUnit, RevenueRollup
+
+__all__ = ["KeyFigures", "NodeFigures", "latest_month", "unit_key_figures", "unit_tree_figures"]
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,6 @@ class KeyFigures:
     yoy_pct: Decimal | None
     arpu_mom_pct: Decimal | None
     arpa_mom_pct: Decimal | None
-
-
-def latest_month(conn: Connection) -> int | None:
-    """The newest month that holds revenue (YYYYMM), or None for a database without revenue."""
-    return conn.execute(select(func.max(RevenueRollup.month))).scalar()
 
 
 def unit_tree_figures(conn: Connection, *, month: int | None) -> dict[str, NodeFigures]:
