@@ -200,3 +200,29 @@ def test_create_prefills_the_city_and_saves(qtbot, ready, monkeypatch):
         editor.create("440100")
     created = state(db, blocker.args[0])
     assert (created.customer_no, created.data.name, created.data.serving_city) == ("N200", "新客户", "440100")
+
+
+def test_reassign_offers_the_units_customer_managers_with_their_load(qtbot, ready, monkeypatch):
+    db, tasks, account_id = ready
+    with db.engine.begin() as conn:
+        add_staff(conn, employee_no="X9", data=StaffInput("外市经理", "440300", "customer_manager"))
+        add_staff(conn, employee_no="MK", data=StaffInput("市场经理", "440100", "market_manager"))
+    seen = {}
+
+    def look(dialog):
+        combo = dialog.manager_combo
+        seen["offered"] = [(combo.itemData(i), combo.itemText(i)) for i in range(combo.count())]
+        seen["current"] = dialog.manager()
+        dialog.set_manager("M2")
+        return QDialog.DialogCode.Accepted
+
+    script(monkeypatch, ReassignDialog, [look])
+    editor = AccountEditor(db, tasks)
+    with qtbot.waitSignal(editor.saved, timeout=10_000):
+        editor.reassign(account_id)
+    offered = seen["offered"]
+    assert [no for no, _ in offered] == [None, "M2", "M1"]  # 暂不指定, the least loaded first
+    assert offered[1][1] == "李经理（M2，广州） · 负责 0 个客户"
+    assert offered[2][1] == "王经理（M1，广州） · 负责 1 个客户"
+    assert seen["current"] == "M1"
+    assert state(db, account_id).manager == "M2"

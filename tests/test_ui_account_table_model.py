@@ -302,3 +302,61 @@ def test_a_view_fetches_pages_as_it_scrolls(qtbot, demo_db):
     qtbot.waitUntil(lambda: model.rowCount() > shown)
     names = [model.index(r, COL_NAME).data() for r in range(model.rowCount())]
     assert names == sorted(names)
+
+
+class DeferredRunner:
+    """Holds page reads like a worker pool would, until the test lets them finish (in any order)."""
+
+    def __init__(self):
+        self.pending = []
+
+    def __call__(self, work, on_done, on_error):
+        self.pending.append((work, on_done, on_error))
+
+    def finish(self, index: int = 0) -> None:
+        work, on_done, on_error = self.pending.pop(index)
+        try:
+            page = work()
+        except Exception as exc:  # noqa: BLE001
+            on_error(exc)
+        else:
+            on_done(page)
+
+
+def test_pages_read_elsewhere_arrive_later_and_a_page_for_an_older_query_is_dropped(qapp, fake):
+    runner = DeferredRunner()
+    model = AccountTableModel(fake, run=runner)
+    model.set_query(AccountQuery(sort="customer_no"))
+    assert model.rowCount() == 0 and model.is_loading() and not model.canFetchMore()
+    model.sort(COL_REVENUE, Qt.SortOrder.DescendingOrder)  # the user re-sorts before the first page came
+    assert len(runner.pending) == 2
+    runner.finish(1)  # the new query's page first ...
+    by_revenue = texts(model, COL_CUSTOMER_NO)
+    assert len(by_revenue) == 20 and not model.is_loading()
+    runner.finish(0)  # ... then the old one: dropped, never mixed in
+    assert texts(model, COL_CUSTOMER_NO) == by_revenue
+    assert model.canFetchMore()
+    model.fetchMore(QModelIndex())
+    runner.finish()
+    assert model.rowCount() == 40
+
+
+def test_a_failed_page_read_elsewhere_is_reported(qapp, fake):
+    runner = DeferredRunner()
+    model = AccountTableModel(fake, run=runner)
+    failures = []
+    model.loadFailed.connect(failures.append)
+    fake.fail_with = NotFound("没有代码为 999999 的单位", "no unit")
+    model.set_query(AccountQuery(unit="999999"))
+    runner.finish()
+    assert failures == ["没有代码为 999999 的单位"] and not model.canFetchMore()
+
+
+def test_fetch_all_reads_on_in_place_even_with_a_page_in_flight(qapp, fake):
+    runner = DeferredRunner()
+    model = AccountTableModel(fake, run=runner)
+    model.set_query(AccountQuery())
+    model.fetch_all()
+    assert model.rowCount() == 45 and not model.canFetchMore()
+    runner.finish()  # the page that was in flight lands on a newer generation: dropped
+    assert model.rowCount() == 45

@@ -86,9 +86,10 @@ def test_accounts_tab_lists_the_units_accounts_with_search(qtbot, demo_window, s
             )
         ).one()
     qtbot.waitUntil(lambda: accounts.count_label.text() == f"共 {served:,} 个客户", timeout=10_000)
-    assert accounts.model.rowCount() == min(served, 200)
+    # pages are read on a worker thread: the first one arrives through the event loop
+    qtbot.waitUntil(lambda: accounts.model.rowCount() == min(served, 200), timeout=10_000)
     accounts.search.setText(initials)
-    qtbot.waitUntil(lambda: accounts.model.query.search == initials, timeout=5_000)
+    qtbot.waitUntil(lambda: accounts.model.query.search == initials and not accounts.model.is_loading(), timeout=5_000)
     names = [accounts.model.row_at(r).name for r in range(accounts.model.rowCount())]
     assert name in names
     accounts.search.setText("没有这样的客户名称")
@@ -182,3 +183,118 @@ def test_new_account_from_the_accounts_tab(qtbot, demo_window, sqlite_db, monkey
     with sqlite_db.engine.connect() as conn:
         row = conn.execute(text("SELECT name FROM account WHERE id = :i"), {"i": opened[0]}).scalar()
     assert row == "广州新开客户有限公司"
+
+
+def _accounts_tab(qtbot, window, code):
+    select_and_wait(qtbot, window, code)
+    accounts = window.accounts_panel
+    window.summary_panel.tabs.setCurrentWidget(accounts)
+    qtbot.waitUntil(
+        lambda: accounts.count_label.text().startswith("共") and not accounts.model.is_loading(), timeout=10_000
+    )
+    return accounts
+
+
+def test_unassigned_queue_is_counted_and_worked_off_by_assigning_several_accounts(
+    qtbot, demo_window, sqlite_db, monkeypatch
+):
+    from PySide6.QtCore import QItemSelectionModel
+    from PySide6.QtWidgets import QDialog
+    from sqlalchemy import text
+
+    from ui.assign_dialog import AssignManagersDialog
+
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE account SET manager_id = NULL WHERE id IN (SELECT a.id FROM account a JOIN org_unit c"
+                " ON c.id = a.serving_city_id WHERE c.code = '440100' ORDER BY a.customer_no LIMIT 3)"
+            )
+        )
+        queue = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM account a JOIN org_unit c ON c.id = a.serving_city_id"
+                " WHERE c.code = '440100' AND a.manager_id IS NULL"
+            )
+        ).scalar()
+        manager = conn.execute(
+            text(
+                "SELECT s.employee_no FROM staff s JOIN org_unit u ON u.id = s.unit_id WHERE u.code = '440100'"
+                " AND s.position = 'customer_manager' AND s.active ORDER BY 1 LIMIT 1"
+            )
+        ).scalar()
+    accounts = _accounts_tab(qtbot, demo_window, "440100")
+    assert accounts.queue_button.isVisibleTo(accounts) and accounts.queue_button.text() == f"待分配：{queue} 个"
+    accounts.queue_button.click()  # opens the queue: only unassigned accounts
+    assert accounts.unassigned.isChecked() and not accounts.manager.isEnabled()
+    qtbot.waitUntil(lambda: accounts.model.rowCount() == queue and not accounts.model.is_loading(), timeout=10_000)
+    assert all(accounts.model.row_at(r).manager is None for r in range(queue))
+    assert not accounts.assign_button.isEnabled()  # nothing selected yet
+    selection = accounts.view.selectionModel()
+    for row in (0, 1):
+        selection.select(
+            accounts.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+    assert accounts.assign_button.isEnabled()
+    chosen = [accounts.model.row_at(r).customer_no for r in (0, 1)]
+    seen = {}
+
+    def pick(dialog):
+        seen["offered"] = [c.employee_no for c in dialog.candidates]
+        seen["intro"] = dialog.findChildren(type(accounts.count_label))[0].text()
+        dialog.choose(manager)
+        dialog.note_edit.setText("新客户分配")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(AssignManagersDialog, "exec", pick)
+    with qtbot.waitSignal(accounts.assigner.assigned, timeout=10_000) as blocker:
+        accounts.assign_button.click()
+    assert blocker.args[0].assigned == 2 and not blocker.args[0].skipped
+    assert manager in seen["offered"] and "2 个客户" in seen["intro"]
+    with sqlite_db.engine.connect() as conn:
+        got = dict(
+            conn.execute(
+                text(
+                    "SELECT a.customer_no, s.employee_no FROM account a JOIN staff s ON s.id = a.manager_id"
+                    " WHERE a.customer_no IN (:a, :b)"
+                ),
+                {"a": chosen[0], "b": chosen[1]},
+            ).all()
+        )
+    assert got == {chosen[0]: manager, chosen[1]: manager}
+    # the list reloads: the queue is shorter by the two accounts handed over
+    qtbot.waitUntil(lambda: accounts.model.rowCount() == queue - 2 and not accounts.model.is_loading(), timeout=10_000)
+
+
+def test_industry_and_manager_filters_narrow_the_list(qtbot, demo_window, sqlite_db):
+    from sqlalchemy import text
+
+    accounts = _accounts_tab(qtbot, demo_window, "440100")
+    qtbot.waitUntil(lambda: accounts.industry.count() > 1 and accounts.manager.count() > 1, timeout=10_000)
+    with sqlite_db.engine.connect() as conn:
+        industry, expected = conn.execute(
+            text(
+                "SELECT i.code, COUNT(*) FROM account a JOIN org_unit c ON c.id = a.serving_city_id JOIN industry i"
+                " ON i.id = a.industry_id WHERE c.code = '440100' GROUP BY i.code ORDER BY 2 DESC LIMIT 1"
+            )
+        ).one()
+    accounts.industry.setCurrentIndex(accounts.industry.findData(industry))
+    qtbot.waitUntil(lambda: accounts.count_label.text() == f"共 {expected:,} 个客户", timeout=10_000)
+    qtbot.waitUntil(lambda: not accounts.model.is_loading() and accounts.model.rowCount() > 0, timeout=10_000)
+    assert {accounts.model.row_at(r).industry_code for r in range(accounts.model.rowCount())} == {industry}
+    accounts.industry.setCurrentIndex(0)
+    manager = accounts.manager.itemData(1)
+    with sqlite_db.engine.connect() as conn:
+        expected = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM account a JOIN org_unit c ON c.id = a.serving_city_id JOIN staff s"
+                " ON s.id = a.manager_id WHERE c.code = '440100' AND s.employee_no = :m"
+            ),
+            {"m": manager},
+        ).scalar()
+    assert expected > 0
+    accounts.manager.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: accounts.count_label.text() == f"共 {expected:,} 个客户", timeout=10_000)
+    qtbot.waitUntil(lambda: accounts.model.rowCount() == expected and not accounts.model.is_loading(), timeout=10_000)
+    assert {accounts.model.row_at(r).manager_no for r in range(expected)} == {manager}

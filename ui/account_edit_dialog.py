@@ -9,9 +9,10 @@ changed, saves nothing and reloads the account.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -34,6 +35,7 @@ from kam_console.services.account_edit import (
     reassign_manager,
     update_account,
 )
+from kam_console.services.assignment import ManagerCandidate, account_manager_candidates
 from kam_console.services.catalogues import list_industries
 from ui.staff_dialogs import ERROR_STYLE, _Field
 from ui.tasks import show_error
@@ -178,6 +180,12 @@ class AccountEditDialog(QDialog):
         )
 
 
+def candidate_choices(candidates: list[ManagerCandidate]) -> list[tuple[str, str]]:
+    """(employee_no, label) pairs for the manager picker; someone the rule no longer allows is marked."""
+    not_allowed = QCoreApplication.translate("ReassignDialog", "（不符合负责规则）")
+    return [(c.employee_no, c.label if c.eligible else c.label + not_allowed) for c in candidates]
+
+
 class ReassignDialog(QDialog):
     """Choose the new responsible manager from ``managers`` ((employee_no, label) pairs), 「暂不指定」, or
     type an employee number; plus a note for the history."""
@@ -197,6 +205,10 @@ class ReassignDialog(QDialog):
                 self.manager_combo.addItem(current, current)
             _select(self.manager_combo, current)
         self.manager_combo.lineEdit().setPlaceholderText(self.tr("选择或输入工号"))
+        # Typing part of a name, number or industry narrows the list.
+        self.manager_combo.completer().setFilterMode(Qt.MatchFlag.MatchContains)
+        self.manager_combo.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.manager_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.manager_field = _Field(self.manager_combo, self)
         self.note_edit = QLineEdit(self)
         self.note_edit.setMaxLength(200)
@@ -337,8 +349,25 @@ class AccountEditor(QObject):
     # --- reassign ---------------------------------------------------------------------------------
 
     def reassign(self, account_id: int, managers: list[tuple[str, str]] | None = None) -> None:
-        managers = list(managers or [])
-        self._load(account_id, lambda state, _industries: self._reassign_form(state, managers))
+        """Change the responsible manager. Without ``managers`` ((employee_no, label) pairs) the dialog
+        offers the customer managers who may take the account (its owning unit's and its city's)."""
+        if managers is not None:
+            chosen = list(managers)
+            self._load(account_id, lambda state, _industries: self._reassign_form(state, chosen))
+            return
+        db = self._db
+
+        def work(progress):
+            with db.engine.connect() as conn:
+                state = load_account(conn, account_id=account_id)
+                return state, account_manager_candidates(conn, account_id=account_id)
+
+        self._tasks.read(
+            work,
+            on_done=lambda result: self._reassign_form(result[0], candidate_choices(result[1])),
+            error_title=self.tr("无法读取客户"),
+            parent=self._parent,
+        )
 
     def _reassign_form(
         self,
@@ -370,7 +399,7 @@ class AccountEditor(QObject):
                 self._reassign_form(state, managers, (manager, note), exc.errors)
             elif isinstance(exc, StaleAccount):
                 self.show_stale(exc)
-                self.reassign(state.id, managers)
+                self.reassign(state.id)
             else:
                 show_error(self._parent, exc, self.tr("变更负责客户经理失败"))
 

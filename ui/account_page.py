@@ -292,11 +292,7 @@ class AccountPage(QDialog):
         )
 
     def _reassign(self) -> None:
-        managers = []
-        if self.detail is not None and self.detail.manager is not None:
-            m = self.detail.manager
-            managers.append((m.employee_no, self.tr("{0}（{1}，{2}）").format(m.name, m.employee_no, m.unit)))
-        self.editor.reassign(self.account_id, managers)
+        self.editor.reassign(self.account_id)
 
     def _on_failed(self, exc: BaseException) -> None:
         message = getattr(exc, "zh", None) or str(exc) or type(exc).__name__

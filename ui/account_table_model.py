@@ -7,10 +7,11 @@ yuan), and the paging: the model keeps the rows loaded so far and the cursor aft
 again from the first page, so sorting and filtering run in the database, never in a proxy over
 everything already loaded.
 
-A page is fetched synchronously (about a millisecond or two at 200,000 accounts). Asking for a page
-(``_request_page``) and taking it in (``_receive_page``) are separate steps, and a page that arrives
-for an older query is dropped, so the fetch can move onto ``ui.tasks`` later by changing
-``_request_page`` alone.
+A page takes a millisecond or two at 200,000 accounts on the embedded database, but a server can be
+slow or gone, so the window passes a ``run`` callable (``ui.tasks`` underneath, see
+``UnitAccountsPanel``) and pages are read on a worker thread; without one (tests, benchmarks) they are
+read in place. Asking for a page (``_request_page``) and taking it in (``_receive_page``) are separate
+steps, and a page that arrives for an older query is dropped, so a slow page never lands in a newer list.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from kam_console.services.accounts import AccountPage, AccountQuery, AccountRow,
 log = logging.getLogger(__name__)
 
 Fetcher = Callable[[AccountQuery, Cursor | None], AccountPage]
+#: run(work, on_done, on_error): run ``work()`` elsewhere and call back on the GUI thread
+Runner = Callable[[Callable[[], AccountPage], Callable[[AccountPage], None], Callable[[BaseException], None]], None]
 
 (
     COL_CUSTOMER_NO,
@@ -107,9 +110,17 @@ class AccountTableModel(QAbstractTableModel):
 
     loadFailed = Signal(str)  # a page could not be read; the message is for people (Chinese first)
 
-    def __init__(self, fetch: Fetcher, query: AccountQuery | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        fetch: Fetcher,
+        query: AccountQuery | None = None,
+        parent: QObject | None = None,
+        *,
+        run: Runner | None = None,
+    ) -> None:
         super().__init__(parent)
         self._fetch = fetch
+        self._run = run
         self._query = query or AccountQuery()
         self._rows: list[AccountRow] = []
         self._cursor: Cursor | None = None
@@ -174,17 +185,30 @@ class AccountTableModel(QAbstractTableModel):
             self._request_page()
 
     def fetch_all(self) -> None:
-        """Load every remaining page (exports, benchmarks); views should rely on ``fetchMore``."""
-        while self.canFetchMore():
-            self._request_page()
+        """Load every remaining page in place (exports, benchmarks); views should rely on ``fetchMore``."""
+        while not self._exhausted:
+            if self._loading:  # a page is on its way from a worker: read on from where it will end
+                self._generation += 1
+                self._loading = False
+            self._request_page(in_place=True)
 
-    def _request_page(self) -> None:
+    def is_loading(self) -> bool:
+        return self._loading
+
+    def _request_page(self, *, in_place: bool = False) -> None:
         self._loading = True
-        generation = self._generation
+        generation, query, cursor = self._generation, self._query, self._cursor
+        if self._run is not None and not in_place:
+            fetch = self._fetch
+            self._run(
+                lambda: fetch(query, cursor),
+                lambda page: self._receive_page(generation, page),
+                lambda exc: self._fail(generation, exc),
+            )
+            return
         try:
-            page = self._fetch(self._query, self._cursor)
+            page = self._fetch(query, cursor)
         except Exception as exc:  # noqa: BLE001 - views call fetchMore while painting: report, never raise
-            log.exception("reading the accounts list failed")
             self._fail(generation, exc)
             return
         self._receive_page(generation, page)
@@ -202,9 +226,10 @@ class AccountTableModel(QAbstractTableModel):
             self._rows.extend(page.rows)
             self.endInsertRows()
 
-    def _fail(self, generation: int, exc: Exception) -> None:
+    def _fail(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
             return
+        log.error("reading the accounts list failed", exc_info=exc)
         self._loading = False
         self._exhausted = True  # don't retry on every paint; refresh() tries again
         self.last_error = exc

@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self._refresh_task: Task | None = None
         self._details_task: Task | None = None
         self._first_load = True
+        self._unit_staff: tuple[str, list] = ("", [])  # the selected unit's staff, once its page has loaded
         self.import_wizard: ImportWizard | None = None
         self.setWindowTitle(self.tr("大客户管理控制台"))
 
@@ -293,6 +294,8 @@ class MainWindow(QMainWindow):
         level = summary.unit.level if summary else ""
         self.appointments_panel.set_unit(details.code, level, details.staff, details.appointments)
         self.staff_actions.set_unit(details.code, details.staff)
+        self._unit_staff = (details.code, details.staff)
+        self.accounts_panel.set_managers(details.code, details.staff)
         count = len(details.appointments)
         tabs = self.summary_panel.tabs
         index = tabs.indexOf(self.appointments_panel)
@@ -317,6 +320,7 @@ class MainWindow(QMainWindow):
         current = self.summary_panel.tabs.currentWidget()
         if current is self.accounts_panel:
             self.accounts_panel.set_unit(self.tree_panel.selected_code())
+            self.accounts_panel.set_managers(*self._unit_staff)
         elif current is self.conflicts_panel:
             self.conflicts_panel.set_unit(self.tree_panel.selected_code())
 

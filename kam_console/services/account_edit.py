@@ -28,6 +28,7 @@ from kam_console.models import (
     utcnow,
 )
 from kam_console.pinyin import initials
+from kam_console.services.assignment import move_history
 from kam_console.services.org import in_subtree
 
 FIELD_LABELS = {
@@ -258,16 +259,5 @@ def reassign_manager(
     ).rowcount
     if changed != 1:
         raise _stale(conn, loaded.id, loaded)
-    today = today or dt.date.today()
-    conn.execute(
-        update(AccountManagerHistory)
-        .where(AccountManagerHistory.account_id == loaded.id, AccountManagerHistory.valid_to.is_(None))
-        .values(valid_to=today)
-    )
-    if manager_id is not None:
-        conn.execute(
-            insert(AccountManagerHistory).values(
-                account_id=loaded.id, staff_id=manager_id, valid_from=today, note=note or "变更负责客户经理"
-            )
-        )
+    move_history(conn, loaded.id, manager_id, note=note, today=today or dt.date.today())
     return loaded.version + 1
