@@ -338,14 +338,15 @@ def trend(conn: Connection, *, unit: str, first: int, last: int, filters: Filter
                 figures=cur,
                 mom_pct=change_pct(cur.revenue_fen, prev[0] if prev else None),
                 yoy_pct=change_pct(cur.revenue_fen, year[0] if year else None),
-                arpu_mom_pct=_ratio_change(cur.arpu, prev_fig.arpu if prev_fig else None),
-                arpa_mom_pct=_ratio_change(cur.arpa, prev_fig.arpa if prev_fig else None),
+                arpu_mom_pct=ratio_change_pct(cur.arpu, prev_fig.arpu if prev_fig else None),
+                arpa_mom_pct=ratio_change_pct(cur.arpa, prev_fig.arpa if prev_fig else None),
             )
         )
     return out
 
 
-def _ratio_change(cur: Decimal | None, prev: Decimal | None) -> Decimal | None:
+def ratio_change_pct(cur: Decimal | None, prev: Decimal | None) -> Decimal | None:
+    """Change of a ratio (ARPU, ARPA) in percent, 1 decimal half-up; None if either side is undefined."""
     if cur is None or not prev:
         return None
     return ((cur - prev) * 100 / abs(prev)).quantize(Decimal("0.1"), ROUND_HALF_UP)
