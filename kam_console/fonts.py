@@ -5,6 +5,13 @@ TrueType-outline CJK font (WenQuanYi Micro Hei, Apache-2.0; see resources/fonts/
 (ui/fonts.py) prefers the platform's own UI font when it has one; PDFs prefer the bundled font so the same
 report looks the same wherever it was produced.
 
+Names of people and companies sometimes use rare characters outside the common set: CJK Ext. A (䶮) and,
+outside the BMP, Ext. B (𠮷 in 𠮷野家, 𡈼, 𪚥). WenQuanYi Micro Hei has none of them, and neither do most
+UI fonts, so the app also ships a *fallback* font for them: "KAM Han Ext" (``kam-han-ext.ttf``, a subset
+of Hanazono Mincho with Ext. A, all of Ext. B and more; see resources/fonts/README.md). The UI lists it
+after the main family; report code draws each character in the main PDF font when that has a glyph and in
+the fallback otherwise (``pdf_font_has_glyph``, ``pdf_text_runs``).
+
 reportlab embeds only TrueType (``glyf``) outlines, not CFF/PostScript ones (most Noto/Source Han CJK
 builds), and a font *collection* (.ttc) needs an explicit face: ``TTFont(name, path, subfontIndex=0)``.
 ``is_truetype_outline`` checks a file's tables so a CFF font is never handed to reportlab.
@@ -30,6 +37,12 @@ PDF_FONT_NAME = "WenQuanYiMicroHei"
 # Set to a .ttf/.ttc path to make PDFs embed that font instead (it must have TrueType outlines).
 ENV_PDF_FONT = "KAM_PDF_FONT"
 
+# The bundled fallback for rare characters (CJK Ext. A, Ext. B and the standards' Ext. C–F characters).
+FALLBACK_FONT_FILE = "kam-han-ext.ttf"
+FALLBACK_FAMILY = "KAM Han Ext"
+# The name under which register_pdf_fallback_font() registers the bundled fallback with reportlab.
+PDF_FALLBACK_FONT_NAME = "KAMHanExt"
+
 # Chinese UI font families each platform ships, best first (Qt family names).
 UI_FAMILIES = {
     "win32": ["Microsoft YaHei UI", "Microsoft YaHei", "DengXian", "SimHei"],
@@ -41,6 +54,14 @@ UI_FAMILIES = {
         "WenQuanYi Zen Hei",
         "Droid Sans Fallback",
     ],
+}
+
+# Families for rare characters (CJK Ext. A/B) that each platform ships, best first (Qt family names). Their
+# coverage is partial (Windows' "-ExtB" fonts have Ext. B only), so the bundled fallback always follows.
+FALLBACK_UI_FAMILIES = {
+    "win32": ["SimSun-ExtB", "SimSun-ExtG", "MingLiU-ExtB"],
+    "darwin": ["Songti SC", "Songti TC"],
+    "linux": ["HanaMinB", "BabelStone Han"],
 }
 
 _LINUX_FONT_FILES = [
@@ -64,6 +85,14 @@ _MAC_FONT_FILES = [
 ]
 _WINDOWS_FONT_FILES = ["msyh.ttc", "simhei.ttf", "simsun.ttc", "Deng.ttf"]
 
+# Where the platforms keep fonts with CJK Ext. B, for PDFs when the bundled fallback is missing.
+_LINUX_FALLBACK_FILES = [
+    "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf",
+    "/usr/share/fonts/truetype/babelstone/BabelStoneHan.ttf",
+]
+_MAC_FALLBACK_FILES = ["/System/Library/Fonts/Supplemental/Songti.ttc"]
+_WINDOWS_FALLBACK_FILES = ["simsunb.ttf", "SimsunExtG.ttf", "mingliub.ttc"]
+
 
 class FontNotFound(KamError):
     """No font that can render Chinese in a PDF was found."""
@@ -83,23 +112,43 @@ def bundled_cjk_font() -> Path:
     return paths.resource_path("fonts", BUNDLED_FONT_FILE)
 
 
+def bundled_fallback_font() -> Path:
+    """The fallback font for rare characters shipped in resources/fonts/ (also inside a frozen build)."""
+    return paths.resource_path("fonts", FALLBACK_FONT_FILE)
+
+
 def preferred_ui_families(system: str | None = None) -> list[str]:
     """Chinese UI font families to look for on this (or the named) platform, best first."""
     return list(UI_FAMILIES[_platform_key(system)])
 
 
-def platform_font_candidates(system: str | None = None, environ: Mapping[str, str] | None = None) -> list[Path]:
-    """Where the platform's CJK fonts usually are, best first, whether or not they exist."""
-    environ = os.environ if environ is None else environ
-    key = _platform_key(system)
+def preferred_fallback_families(system: str | None = None) -> list[str]:
+    """Platform font families with rare characters (CJK Ext. A/B) to look for, best first."""
+    return list(FALLBACK_UI_FAMILIES[_platform_key(system)])
+
+
+def _font_files(
+    key: str, environ: Mapping[str, str], windows: list[str], mac: list[str], linux: list[str]
+) -> list[Path]:
     if key == "win32":
         folders = [Path(environ.get("WINDIR") or environ.get("SystemRoot") or r"C:\Windows") / "Fonts"]
         if environ.get("LOCALAPPDATA"):  # fonts installed for the current user only
             folders.append(Path(environ["LOCALAPPDATA"]) / "Microsoft" / "Windows" / "Fonts")
-        return [folder / name for name in _WINDOWS_FONT_FILES for folder in folders]
-    if key == "darwin":
-        return [Path(p) for p in _MAC_FONT_FILES]
-    return [Path(p) for p in _LINUX_FONT_FILES]
+        return [folder / name for name in windows for folder in folders]
+    return [Path(p) for p in (mac if key == "darwin" else linux)]
+
+
+def platform_font_candidates(system: str | None = None, environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Where the platform's CJK fonts usually are, best first, whether or not they exist."""
+    environ = os.environ if environ is None else environ
+    return _font_files(_platform_key(system), environ, _WINDOWS_FONT_FILES, _MAC_FONT_FILES, _LINUX_FONT_FILES)
+
+
+def platform_fallback_candidates(system: str | None = None, environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Where the platform's fonts with CJK Ext. B usually are, best first, whether or not they exist."""
+    environ = os.environ if environ is None else environ
+    key = _platform_key(system)
+    return _font_files(key, environ, _WINDOWS_FALLBACK_FILES, _MAC_FALLBACK_FILES, _LINUX_FALLBACK_FILES)
 
 
 def platform_cjk_fonts(system: str | None = None, environ: Mapping[str, str] | None = None) -> list[Path]:
@@ -159,13 +208,91 @@ def pdf_font_path() -> Path:
     )
 
 
-def register_pdf_font() -> str:
-    """Register the PDF font with reportlab (once) and return its reportlab font name."""
+def pdf_fallback_font_path() -> Path:
+    """The font PDFs draw rare characters (CJK Ext. A/B) in: the bundled fallback (reproducible output),
+    else the first platform font with Ext. B and TrueType outlines. Raises FontNotFound if there is none."""
+    for path in [bundled_fallback_font(), *[p for p in platform_fallback_candidates() if p.is_file()]]:
+        if is_truetype_outline(path):
+            return path
+    raise FontNotFound(
+        "找不到可嵌入 PDF 的生僻字字体：程序自带的字体文件缺失，系统中也没有含扩展 B 区汉字的 TrueType 字体。",
+        "no TrueType-outline font with CJK Ext. B found for PDF output",
+    )
+
+
+def _register(name: str, path: Path) -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    path = pdf_font_path()
-    name = PDF_FONT_NAME if path == bundled_cjk_font() else f"KamCJK-{path.stem}"
+    _fix_supplementary_to_unicode()
     if name not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))
     return name
+
+
+def register_pdf_font() -> str:
+    """Register the PDF font with reportlab (once) and return its reportlab font name."""
+    path = pdf_font_path()
+    return _register(PDF_FONT_NAME if path == bundled_cjk_font() else f"KamCJK-{path.stem}", path)
+
+
+def register_pdf_fallback_font() -> str:
+    """Register the PDF fallback font for rare characters with reportlab (once); return its font name."""
+    path = pdf_fallback_font_path()
+    return _register(PDF_FALLBACK_FONT_NAME if path == bundled_fallback_font() else f"KamExt-{path.stem}", path)
+
+
+def pdf_font_has_glyph(char: str, font_name: str | None = None) -> bool:
+    """True if the registered reportlab TrueType font (default: the main PDF font) maps ``char`` to a
+    glyph in its cmap; False means the character would print as an empty box."""
+    from reportlab.pdfbase import pdfmetrics
+
+    if len(char) != 1:
+        raise ValueError(f"expected one character, got {char!r}")
+    face = pdfmetrics.getFont(font_name or register_pdf_font()).face
+    return ord(char) in face.charToGlyph
+
+
+def pdf_text_runs(text: str) -> list[tuple[str, str]]:
+    """Split ``text`` into ``(run, reportlab font name)`` pieces for drawing: the main PDF font wherever it
+    has the glyph, the fallback for rare characters it lacks. A character neither font has stays with the
+    main font. Reports draw the runs one after another (advancing by ``pdfmetrics.stringWidth``)."""
+    main = register_pdf_font()
+    fallback: str | None = None
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        font = main
+        if not pdf_font_has_glyph(char, main):
+            if fallback is None:
+                fallback = register_pdf_fallback_font()
+            if pdf_font_has_glyph(char, fallback):
+                font = fallback
+        if runs and runs[-1][1] == font:
+            runs[-1] = (runs[-1][0] + char, font)
+        else:
+            runs.append((char, font))
+    return runs
+
+
+def _fix_supplementary_to_unicode() -> None:
+    """Make reportlab's ToUnicode maps right for characters outside the BMP (𠮷 U+20BB7), once.
+
+    reportlab writes every code point with ``%04X``, so U+20BB7 becomes ``<20BB7>``, which PDF readers take
+    as U+20BB (₻): the glyph prints correctly but copying or searching the text finds the wrong character.
+    A ToUnicode destination must be UTF-16BE, so such code points are rewritten as surrogate pairs."""
+    from reportlab.pdfbase import ttfonts
+
+    original = ttfonts.makeToUnicodeCMap
+    if getattr(original, "_kam_supplementary", False):
+        return
+
+    def make_to_unicode_cmap(fontname, subset):
+        cmap = original(fontname, subset)
+        for code, value in enumerate(subset):
+            if value > 0xFFFF:
+                utf16 = chr(value).encode("utf-16-be").hex().upper()
+                cmap = cmap.replace(f"<{code:02X}> <{value:04X}>", f"<{code:02X}> <{utf16}>")
+        return cmap
+
+    make_to_unicode_cmap._kam_supplementary = True
+    ttfonts.makeToUnicodeCMap = make_to_unicode_cmap
