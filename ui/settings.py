@@ -43,3 +43,4 @@ MAIN_SPLITTER: Setting[QByteArray] = Setting("main_window/splitter", QByteArray(
 LAST_UNIT: Setting[str] = Setting("main_window/last_unit", "", str)
 # Databases (URLs without passwords) for which the user declined the first-start demo data offer.
 DEMO_DECLINED: Setting[list] = Setting("startup/demo_declined", [], list)
+EXPORT_DIR: Setting[str] = Setting("export/last_dir", "", str)
