@@ -464,17 +464,49 @@ def _top_customers(conn: Connection, t, where, n: int | None, bottom: bool) -> l
 
 
 def arpa_distribution(
-    conn: Connection, *, unit: str, month: int, bins: int = 20, filters: Filters = Filters()
+    conn: Connection,
+    *,
+    unit: str,
+    month: int,
+    bins: int = 20,
+    filters: Filters = Filters(),
+    upper_quantile: float | None = None,
 ) -> list[tuple[int, int, int]]:
     """Histogram of per-account revenue (an account's ARPA) in the scope: (low_fen, high_fen, count)
-    over equal-width bins between the smallest and largest positive revenue."""
+    over equal-width bins between the smallest and largest positive revenue.
+
+    Revenue per account is heavily skewed (a few national accounts earn a hundred times the median), so
+    equal bins up to the maximum put nearly everyone in the first bin. With ``upper_quantile`` (e.g.
+    0.95) the equal bins end at that quantile and one more, open-ended bin counts every account above it
+    (its ``high_fen`` is the maximum + 1); the counts still add up to all paying accounts."""
+    if upper_quantile is not None and not 0 < upper_quantile < 1:
+        raise ValidationError("分位数应在 0 与 1 之间", "upper_quantile must be between 0 and 1")
     scope = resolve_scope(conn, unit)
     t = AccountRollup.__table__
     where = [t.c.month == month, t.c.revenue_fen > 0, *_city_conditions(conn, scope, filters, t)]
-    lo, hi = conn.execute(select(func.min(t.c.revenue_fen), func.max(t.c.revenue_fen)).where(*where)).one()
+    lo, hi, n = conn.execute(
+        select(func.min(t.c.revenue_fen), func.max(t.c.revenue_fen), func.count()).where(*where)
+    ).one()
     if lo is None:
         return []
-    width = max(1, -(-(int(hi) - int(lo) + 1) // bins))
-    bucket = (t.c.revenue_fen - lo) // width
+    lo, hi = int(lo), int(hi)
+    cap = None
+    if upper_quantile is not None:
+        offset = min(int(n) - 1, int(int(n) * upper_quantile))
+        cap = conn.execute(
+            select(t.c.revenue_fen).where(*where).order_by(t.c.revenue_fen).offset(offset).limit(1)
+        ).scalar()
+        cap = int(cap) if cap is not None and lo < int(cap) < hi else None
+    if cap is None:
+        width = max(1, -(-(hi - lo + 1) // bins))
+        bucket = (t.c.revenue_fen - lo) // width
+        rows = dict(conn.execute(select(bucket, func.count()).where(*where).group_by(bucket)).all())
+        return [(lo + i * width, lo + (i + 1) * width, int(rows.get(i, 0))) for i in range(bins)]
+    equal = bins - 1
+    width = max(1, -(-(cap - lo) // equal))
+    edge = lo + equal * width  # the open bin starts here (at or just above the quantile)
+    bucket = case((t.c.revenue_fen >= edge, equal), else_=(t.c.revenue_fen - lo) // width)
     rows = dict(conn.execute(select(bucket, func.count()).where(*where).group_by(bucket)).all())
-    return [(int(lo) + i * width, int(lo) + (i + 1) * width, int(rows.get(i, 0))) for i in range(bins)]
+    out = [(lo + i * width, lo + (i + 1) * width, int(rows.get(i, 0))) for i in range(equal)]
+    out.append((edge, hi + 1, int(rows.get(equal, 0))))
+    return out

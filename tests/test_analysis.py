@@ -211,3 +211,12 @@ def test_check_can_abandon_a_selection(demo):
         with pytest.raises(Left):
             load_analysis(conn, AnalysisRequest(unit="000000"), check=check)
     assert len(calls) == 2
+
+
+def test_a_city_is_compared_with_its_biggest_sibling_cities(demo):
+    with demo.engine.connect() as conn:
+        city = load_analysis(conn, AnalysisRequest(unit="440100"))
+        province = load_analysis(conn, AnalysisRequest(unit="440000"))
+    siblings = sorted((f for f in province.children if f.key != "440100"), key=lambda f: -f.revenue_fen)[:5]
+    assert [c.unit.code for c in city.compared] == ["440100", *[f.key for f in siblings]]
+    assert all(c.unit.level == "city" for c in city.compared)

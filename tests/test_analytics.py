@@ -340,6 +340,29 @@ def test_arpa_distribution_counts_every_paying_account(demo):
         assert analytics.arpa_distribution(conn, unit="000000", month=190001) == []
 
 
+def test_arpa_distribution_with_an_open_top_bin_spreads_the_bulk(demo):
+    with demo.engine.connect() as conn:
+        plain = analytics.arpa_distribution(conn, unit="000000", month=LAST, bins=20)
+        capped = analytics.arpa_distribution(conn, unit="000000", month=LAST, bins=20, upper_quantile=0.95)
+        revenues = sorted(
+            int(r)
+            for r in conn.execute(
+                text("SELECT revenue_fen FROM account_rollup WHERE month = :m AND revenue_fen > 0"), {"m": LAST}
+            ).scalars()
+        )
+    assert len(capped) == 20 and sum(b[2] for b in capped) == len(revenues) == sum(b[2] for b in plain)
+    edge, top, over = capped[-1]
+    assert top == revenues[-1] + 1 and over == sum(1 for r in revenues if r >= edge)
+    assert over <= len(revenues) * 0.06  # about the top 5 %
+    for lo, hi, count in capped[:-1]:  # equal bins, each counting exactly its accounts
+        assert hi - lo == capped[0][1] - capped[0][0]
+        assert count == sum(1 for r in revenues if lo <= r < hi)
+    # the bulk is no longer crammed into the first bin
+    assert capped[0][2] < plain[0][2]
+    with demo.engine.connect() as conn, pytest.raises(ValidationError):
+        analytics.arpa_distribution(conn, unit="000000", month=LAST, upper_quantile=1.5)
+
+
 def test_empty_and_degenerate_selections(demo):
     with demo.engine.connect() as conn:
         empty = analytics.unit_figures(conn, unit="000000", month=190001)

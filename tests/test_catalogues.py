@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from kam_console.services.catalogues import list_industries
+from kam_console.services.catalogues import list_industries, list_products
 
 
 def test_list_industries_in_sort_order(db):
@@ -21,3 +21,11 @@ def test_list_industries_in_sort_order(db):
         conn.execute(text("UPDATE industry SET active = false WHERE code = 'OTH'"))
         assert "OTH" not in [c for c, _ in list_industries(conn)]
         assert "OTH" in [c for c, _ in list_industries(conn, include_inactive=True)]
+
+
+def test_list_products_in_catalogue_order(db):
+    with db.engine.connect() as conn:
+        products = list_products(conn)
+    assert products[:2] == [("VOICE", "固定语音"), ("MOBILE", "移动通信")]
+    assert {"DC", "NEL", "CLOUD"} <= {code for code, _ in products}
+    assert "ALL" not in {code for code, _ in products}

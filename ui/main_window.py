@@ -10,7 +10,7 @@ from functools import partial
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from kam_console import __version__
 from kam_console.db import Database
@@ -19,6 +19,7 @@ from ui import settings as S
 from ui.account_edit_dialog import AccountEditor
 from ui.account_page import AccountPage, open_account_page
 from ui.account_table_model import IdRole as AccountIdRole
+from ui.analysis_page import AnalysisPage
 from ui.appointments_panel import AppointmentsPanel
 from ui.conflicts_panel import ConflictsPanel
 from ui.connection_banner import ConnectionBanner, is_connection_problem
@@ -99,10 +100,22 @@ class MainWindow(QMainWindow):
         self.appointments_panel = AppointmentsPanel(db, self.tasks, self.summary_panel)
         self.summary_panel.tabs.addTab(self.appointments_panel, self.tr("负责人任命"))
         self.appointments_panel.changed.connect(self._reload_unit)
+        # The pages of the selected unit: its overview and its ARPU/ARPA analysis.
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("pages")
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(self.summary_panel, self.tr("单位概况"))
+        self.analysis_page = AnalysisPage(db, self.tasks, self.pages, settings=self.settings)
+        self.pages.addTab(self.analysis_page, self.tr("ARPU/ARPA 分析"))
+        self.pages.currentChanged.connect(self._sync_analysis)
+        self.analysis_page.unit_requested.connect(self._select_unit)
+        self.analysis_page.account_requested.connect(self.open_account)
+        self.summary_panel.figures_panel.analysis_requested.connect(self.show_analysis)
+        self.summary_panel.figures_panel.set_up_red(S.UP_RED.get(self.settings))
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.tree_panel)
-        self.splitter.addWidget(self.summary_panel)
+        self.splitter.addWidget(self.pages)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -155,6 +168,27 @@ class MainWindow(QMainWindow):
         self.action_find.setShortcut(QKeySequence.StandardKey.Find)
         self.action_find.triggered.connect(self._focus_search)
         menu_view.addAction(self.action_find)
+        menu_view.addSeparator()
+        self.action_overview = QAction(self.tr("单位概况(&O)"), self)
+        self.action_overview.setShortcut(QKeySequence(self.tr("Ctrl+1")))
+        self.action_overview.triggered.connect(lambda: self.pages.setCurrentWidget(self.summary_panel))
+        menu_view.addAction(self.action_overview)
+        self.action_analysis = QAction(self.tr("ARPU/ARPA 分析(&A)"), self)
+        self.action_analysis.setShortcut(QKeySequence(self.tr("Ctrl+2")))
+        self.action_analysis.triggered.connect(self.show_analysis)
+        menu_view.addAction(self.action_analysis)
+        self.action_copy_chart = QAction(self.tr("复制分析图表(&C)"), self)
+        self.action_copy_chart.setShortcut(QKeySequence(self.tr("Ctrl+Shift+C")))
+        self.action_copy_chart.setToolTip(self.tr("把分析页的下钻图复制到剪贴板"))
+        self.action_copy_chart.triggered.connect(self.analysis_page.copy_figure)
+        menu_view.addAction(self.action_copy_chart)
+        menu_view.addSeparator()
+        self.action_up_red = QAction(self.tr("上涨显示为红色（红涨绿跌）"), self)
+        self.action_up_red.setCheckable(True)
+        self.action_up_red.setChecked(S.UP_RED.get(self.settings))
+        self.action_up_red.setToolTip(self.tr("取消勾选则上涨显示为绿色、下跌显示为红色"))
+        self.action_up_red.toggled.connect(self.set_up_red)
+        menu_view.addAction(self.action_up_red)
 
         menu_help = self.menuBar().addMenu(self.tr("帮助(&H)"))
         self.action_about = QAction(self.tr("关于(&A)"), self)
@@ -244,6 +278,7 @@ class MainWindow(QMainWindow):
             if not (last and self.tree_panel.select_code(last)) and data.tree.roots:
                 self.tree_panel.select_code(data.tree.roots[0].unit.code)
         else:  # the same unit, possibly with changed data
+            self.analysis_page.invalidate()
             self._on_unit_selected(self.tree_panel.selected_code())
         self.loaded.emit()
 
@@ -269,6 +304,7 @@ class MainWindow(QMainWindow):
         self.summary_panel.show_summary(summary)
         self.summary_panel.clear_details()
         self._sync_accounts_tab()
+        self._sync_analysis()
         if summary is None:
             self.status_unit.setText(self.tr("未选择单位"))
             return
@@ -324,7 +360,24 @@ class MainWindow(QMainWindow):
         elif current is self.conflicts_panel:
             self.conflicts_panel.set_unit(self.tree_panel.selected_code())
 
+    def _sync_analysis(self, _index: int = -1) -> None:
+        """The analysis page follows the selected unit while it is shown (it reads nothing while hidden)."""
+        if self.pages.currentWidget() is self.analysis_page:
+            self.analysis_page.set_unit(self.tree_panel.selected_code())
+
+    def _select_unit(self, code: str) -> None:
+        if not self.tree_panel.select_code(code):
+            self.statusBar().showMessage(self.tr("在组织树中找不到单位 {0}").format(code), 5000)
+
     # --- actions -----------------------------------------------------------------------------
+
+    def show_analysis(self, _checked: bool = False) -> None:
+        self.pages.setCurrentWidget(self.analysis_page)
+
+    def set_up_red(self, up_red: bool) -> None:
+        S.UP_RED.set(self.settings, up_red)
+        self.summary_panel.figures_panel.set_up_red(up_red)
+        self.analysis_page.set_up_red(up_red)
 
     def open_import_wizard(self, kind: str = KIND_REVENUE, _checked: bool = False) -> ImportWizard:
         model = self.tree_panel.model

@@ -44,3 +44,6 @@ LAST_UNIT: Setting[str] = Setting("main_window/last_unit", "", str)
 # Databases (URLs without passwords) for which the user declined the first-start demo data offer.
 DEMO_DECLINED: Setting[list] = Setting("startup/demo_declined", [], list)
 EXPORT_DIR: Setting[str] = Setting("export/last_dir", "", str)
+# Rising figures in red and falling in green (Chinese convention); False flips it.
+UP_RED: Setting[bool] = Setting("figures/up_red", True, bool)
+ANALYSIS_METRIC: Setting[str] = Setting("analysis/metric", "arpu", str)

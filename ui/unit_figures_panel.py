@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kam_console.money import format_yuan
 from kam_console.services.overview import KeyFigures
@@ -68,13 +68,21 @@ class FigureTile(QFrame):
 
 
 class UnitFiguresPanel(QWidget):
-    """Five tiles in a row (wrapping to two rows when narrow) and the month they describe."""
+    """Five tiles in a row (wrapping to two rows when narrow), the month they describe and a link to the
+    unit's ARPU/ARPA analysis page (``analysis_requested``)."""
+
+    analysis_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, up_red: bool = True) -> None:
         super().__init__(parent)
         self.up_red = up_red
+        self._key: KeyFigures | None = None
         self.title = QLabel(self.tr("关键指标"), self)
         self.title.setObjectName("figuresTitle")
+        self.analysis_link = QLabel(self.tr('<a href="analysis">查看 ARPU/ARPA 分析 →</a>'), self)
+        self.analysis_link.setObjectName("analysisLink")
+        self.analysis_link.setToolTip(self.tr("按下级单位、行业、产品分析本单位的 ARPU 与 ARPA（Ctrl+2）"))
+        self.analysis_link.linkActivated.connect(lambda _link: self.analysis_requested.emit())
         self.empty = QLabel(self.tr("暂无收入数据：导入月收入后在此显示本单位的收入、ARPU 与 ARPA。"), self)
         self.empty.setWordWrap(True)
         self.tiles = {
@@ -90,12 +98,20 @@ class UnitFiguresPanel(QWidget):
             grid.addWidget(tile, 0, i)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.analysis_link)
+        layout.addLayout(title_row)
         layout.addWidget(self.empty)
         layout.addLayout(grid)
         self.set_figures(None)
 
+    def set_up_red(self, up_red: bool) -> None:
+        self.up_red = up_red
+        self.set_figures(self._key)
+
     def set_figures(self, key: KeyFigures | None) -> None:
+        self._key = key
         has_data = key is not None and (key.figures.revenue_fen != 0 or key.figures.lines != 0)
         self.empty.setVisible(not has_data)
         for tile in self.tiles.values():
@@ -107,10 +123,20 @@ class UnitFiguresPanel(QWidget):
         self.title.setText(self.tr("关键指标（{0}年{1:02d}月）").format(month // 100, month % 100))
         f = key.figures
         mom, yoy = self.tr("环比"), self.tr("同比")
-        self.tiles["revenue"].set_value(
-            format_yuan(f.revenue_fen), [(mom, key.mom_pct), (yoy, key.yoy_pct)], self.up_red
-        )
-        self.tiles["lines"].set_value(f"{f.lines:,}", [], self.up_red)
-        self.tiles["accounts"].set_value(f"{f.accounts:,}", [], self.up_red)
-        self.tiles["arpu"].set_value(format_money(f.arpu), [(mom, key.arpu_mom_pct)], self.up_red)
-        self.tiles["arpa"].set_value(format_money(f.arpa), [(mom, key.arpa_mom_pct)], self.up_red)
+        changes = {c.key: (c.mom_pct, c.yoy_pct) for c in key.changes}
+        revenue = changes.get("revenue", (key.mom_pct, key.yoy_pct))
+        self.tiles["revenue"].set_value(format_yuan(f.revenue_fen), [(mom, revenue[0]), (yoy, revenue[1])], self.up_red)
+        for name, text in (
+            ("lines", f"{f.lines:,}"),
+            ("accounts", f"{f.accounts:,}"),
+            ("arpu", format_money(f.arpu)),
+            ("arpa", format_money(f.arpa)),
+        ):
+            pair = changes.get(name)
+            if pair:
+                shown = [(mom, pair[0]), (yoy, pair[1])]
+            elif name in ("arpu", "arpa"):  # figures without the full set of changes: MoM only
+                shown = [(mom, key.arpu_mom_pct if name == "arpu" else key.arpa_mom_pct)]
+            else:
+                shown = []
+            self.tiles[name].set_value(text, shown, self.up_red)

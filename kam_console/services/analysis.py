@@ -31,6 +31,7 @@ from kam_console.months import add_months
 
 TREND_MONTHS = 24
 MAX_COMPARED = 6
+DISTRIBUTION_QUANTILE = 0.95  # equal bins up to here, one open bin above (see analytics.arpa_distribution)
 CHILD_ACCOUNTS = 30  # a city's children are its accounts: the biggest ones are drawn
 CHILD_KIND = {"group": "province", "province": "city", "city": "account", "county": "account"}
 CHILD_KIND_LABELS = {"province": "省份", "city": "地市", "account": "客户"}
@@ -94,7 +95,7 @@ class AnalysisData:
     compared: tuple[ComparedTrend, ...] = ()
     by_industry: tuple[Figures, ...] = ()
     by_product: tuple[Figures, ...] = ()
-    distribution: tuple[tuple[int, int, int], ...] = ()  # (low fen, high fen, accounts)
+    distribution: tuple[tuple[int, int, int], ...] = ()  # (low fen, high fen, accounts); the last bin is open
     top: tuple[AccountFigures, ...] = ()
     account_ids: dict[str, int] = field(default_factory=dict)  # customer_no → id, for opening accounts
     accounts_note: str | None = None
@@ -230,12 +231,20 @@ def load_analysis(conn: Connection, request: AnalysisRequest, *, check=None) -> 
     tick()
 
     compare = request.compare
-    if compare is None:  # the unit and its five biggest children
-        biggest = sorted((f for f in children if f.key in child_refs), key=lambda f: -f.revenue_fen)
+    peers: dict[str, UnitRef] = {}
+    if compare is None:
+        # the unit and its five biggest children; a city (whose children are accounts) and its five
+        # biggest sibling cities
+        pool, refs = children, child_refs
+        if child_kind == "account" and len(breadcrumb) >= 2:
+            parent = breadcrumb[-2].code
+            refs = peers = _child_units(conn, parent)
+            pool = tuple(analytics.figures_by(conn, unit=parent, month=month, by="child", filters=filters))
+        biggest = sorted((f for f in pool if f.key in refs and f.key != unit.code), key=lambda f: -f.revenue_fen)
         compare = (unit.code, *[f.key for f in biggest[: MAX_COMPARED - 1]])
     compared = []
     for code in compare:
-        ref = unit if code == unit.code else (child_refs.get(code) or _unit(conn, code)[0])
+        ref = unit if code == unit.code else (child_refs.get(code) or peers.get(code) or _unit(conn, code)[0])
         points = (
             shown_trend
             if code == unit.code
@@ -248,7 +257,14 @@ def load_analysis(conn: Connection, request: AnalysisRequest, *, check=None) -> 
     by_product = tuple(analytics.figures_by(conn, unit=unit.code, month=month, by="product", filters=filters))
     tick()
     distribution = tuple(
-        analytics.arpa_distribution(conn, unit=unit.code, month=month, bins=request.bins, filters=account_filters)
+        analytics.arpa_distribution(
+            conn,
+            unit=unit.code,
+            month=month,
+            bins=request.bins,
+            filters=account_filters,
+            upper_quantile=DISTRIBUTION_QUANTILE,
+        )
     )
     top = tuple(
         analytics.top_accounts(

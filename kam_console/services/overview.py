@@ -15,6 +15,8 @@ from sqlalchemy import Connection, func, select
 from kam_console import analytics
 from kam_console.analytics import latest_month
 from kam_console.models import ALL_PRODUCTS, Account, OrgUnit, RevenueRollup
+from kam_console.months import add_months
+from kam_console.services.analysis import KeyFigure, key_figures
 
 __all__ = ["KeyFigures", "NodeFigures", "latest_month", "unit_key_figures", "unit_tree_figures"]
 
@@ -36,6 +38,8 @@ class KeyFigures:
     yoy_pct: Decimal | None
     arpu_mom_pct: Decimal | None
     arpa_mom_pct: Decimal | None
+    #: all five figures with MoM and YoY (revenue, lines, accounts, ARPU, ARPA)
+    changes: tuple[KeyFigure, ...] = ()
 
 
 def unit_tree_figures(conn: Connection, *, month: int | None) -> dict[str, NodeFigures]:
@@ -67,7 +71,8 @@ def unit_tree_figures(conn: Connection, *, month: int | None) -> dict[str, NodeF
 
 def unit_key_figures(conn: Connection, *, unit: str, month: int) -> KeyFigures:
     """The unit's figures for ``month`` with MoM and YoY, from the figures engine."""
-    point = analytics.trend(conn, unit=unit, first=month, last=month)[0]
+    points = analytics.trend(conn, unit=unit, first=add_months(month, -12), last=month)
+    point = points[-1]
     return KeyFigures(
         unit=unit,
         month=month,
@@ -76,4 +81,5 @@ def unit_key_figures(conn: Connection, *, unit: str, month: int) -> KeyFigures:
         yoy_pct=point.yoy_pct,
         arpu_mom_pct=point.arpu_mom_pct,
         arpa_mom_pct=point.arpa_mom_pct,
+        changes=key_figures(points, month),
     )
