@@ -139,8 +139,12 @@ class Scope:
 
 
 def latest_month(conn: Connection) -> int | None:
-    """The newest month (YYYYMM) that holds revenue, or None for a database without revenue."""
-    month = conn.execute(select(func.max(RevenueRollup.month))).scalar()
+    """The newest month (YYYYMM) that holds revenue, or None for a database without revenue.
+
+    Reads the all-products rows of the province rollup through its primary key (product, month, …): one
+    index probe, where a bare MAX(month) over the city rollup scans every row on PostgreSQL."""
+    t = ProvinceRollup.__table__
+    month = conn.execute(select(func.max(t.c.month)).where(t.c.product_id == ALL_PRODUCTS)).scalar()
     return None if month is None else int(month)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 from kam_console import analytics
 from kam_console.analytics import AccountFigures, Figures, Filters, TrendPoint, change_pct, ratio_change_pct
 from kam_console.errors import NotFound, ValidationError
-from kam_console.models import ALL_PRODUCTS, Account, OrgUnit, RevenueRollup
+from kam_console.models import ALL_PRODUCTS, Account, OrgUnit, ProvinceRollup
 from kam_console.months import add_months
 
 TREND_MONTHS = 24
@@ -106,7 +106,8 @@ class AnalysisData:
 
 
 def available_months(conn: Connection) -> tuple[int, ...]:
-    t = RevenueRollup.__table__
+    """Months that hold revenue, oldest first (from the province rollup: the smallest table that has them)."""
+    t = ProvinceRollup.__table__
     rows = conn.execute(select(t.c.month).where(t.c.product_id == ALL_PRODUCTS).distinct().order_by(t.c.month))
     return tuple(int(m) for m in rows.scalars())
 
