@@ -141,6 +141,26 @@ def test_layout_and_last_unit_are_remembered(window, qtbot, sqlite_db, tasks):
     assert again.tree_panel.selected_code() == "440100"
 
 
+def test_organisation_block_can_be_hidden_and_stays_hidden(window, qtbot, sqlite_db, tasks):
+    window.tree_panel.select_code("440100")
+    panel = window.summary_panel
+    assert panel.overview_visible() and panel.overview_toggle.text().startswith("收起")
+    tabs_before = panel.tabs.height()
+    panel.overview_toggle.click()
+    assert not panel.overview_visible() and panel.overview_toggle.text().startswith("展开")
+    qtbot.waitUntil(lambda: panel.tabs.height() > tabs_before + 100, timeout=2_000)  # the list gets the room
+    window.close()
+
+    again = MainWindow(sqlite_db, tasks)
+    qtbot.addWidget(again)
+    again.show()
+    with qtbot.waitSignal(again.loaded, timeout=10_000):
+        again.refresh()
+    assert not again.summary_panel.overview_visible()
+    again.summary_panel.overview_toggle.click()
+    assert again.summary_panel.overview_visible()
+
+
 def test_about_dialog(window, monkeypatch):
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))

@@ -73,6 +73,7 @@ from ui.charts import (
     money_scale,
     yuan,
 )
+from ui.style import set_muted
 from ui.tasks import BackgroundTasks, Task, TaskCancelled
 from ui.unit_figures_panel import FigureTile, format_money
 
@@ -130,7 +131,7 @@ class ChartCard(QFrame):
         font.setBold(True)
         self.title.setFont(font)
         self.note = QLabel(self)
-        self.note.setStyleSheet("color: palette(mid);")
+        set_muted(self.note)
         self.note.setWordWrap(True)
         self.note.hide()
         self.body = body
@@ -239,7 +240,7 @@ class AnalysisPage(QWidget):
         self.breadcrumb.setFont(font)
         self.status = QLabel(self)
         self.status.setObjectName("analysisStatus")
-        self.status.setStyleSheet("color: palette(mid);")
+        set_muted(self.status)
 
         self.month = QComboBox(self)
         self.month.setObjectName("analysisMonth")

@@ -218,7 +218,7 @@ class ChartBase(QWidget):
         self.empty_label = QLabel(empty_text, self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet("color: palette(mid); background: white; border: 1px solid #e5e7eb;")
+        self.empty_label.setStyleSheet("color: #5b6472; background: white; border: 1px solid #e5e7eb;")
         self.legend = Legend(self)
         self.stack = QStackedLayout()
         self.stack.setContentsMargins(0, 0, 0, 0)

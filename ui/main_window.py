@@ -89,9 +89,7 @@ class MainWindow(QMainWindow):
         self.account_editor = AccountEditor(db, self.tasks, self)
         self.accounts_panel.create_requested.connect(self.account_editor.create)
         self.account_editor.saved.connect(self._on_account_created)
-        self.accounts_panel.view.doubleClicked.connect(
-            lambda index: self.open_account(index.data(AccountIdRole))
-        )
+        self.accounts_panel.view.doubleClicked.connect(lambda index: self.open_account(index.data(AccountIdRole)))
         self.conflicts_panel = ConflictsPanel(db, self.tasks, self.summary_panel)
         self.conflicts_panel.table.cellDoubleClicked.connect(
             lambda row, _col: self.open_account(self.conflicts_panel.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
@@ -117,8 +115,9 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.tree_panel)
         self.splitter.addWidget(self.pages)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
+        # the tree takes a share of extra width too, so its figure columns are not left cut off
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
         self.banner = ConnectionBanner(self)
         self.banner.retry.connect(self._retry)
         central = QWidget(self)
@@ -225,6 +224,10 @@ class MainWindow(QMainWindow):
             total = self.width()
             left = round(total * DEFAULT_SPLIT[0] / sum(DEFAULT_SPLIT))
             self.splitter.setSizes([left, total - left])
+        unit_split = S.UNIT_SPLITTER.get(self.settings)
+        if not unit_split.isEmpty():
+            self.summary_panel.splitter.restoreState(unit_split)
+            self.summary_panel.set_overview_visible(self.summary_panel.overview_visible())
 
     def _default_geometry(self) -> None:
         width, height = DEFAULT_SIZE
@@ -243,6 +246,7 @@ class MainWindow(QMainWindow):
         S.MAIN_GEOMETRY.set(self.settings, self.saveGeometry())
         S.MAIN_STATE.set(self.settings, self.saveState())
         S.MAIN_SPLITTER.set(self.settings, self.splitter.saveState())
+        S.UNIT_SPLITTER.set(self.settings, self.summary_panel.splitter.saveState())
         S.LAST_UNIT.set(self.settings, self.tree_panel.selected_code())
         self.settings.sync()
 

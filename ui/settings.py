@@ -40,6 +40,7 @@ class Setting(Generic[T]):
 MAIN_GEOMETRY: Setting[QByteArray] = Setting("main_window/geometry", QByteArray(), QByteArray)
 MAIN_STATE: Setting[QByteArray] = Setting("main_window/state", QByteArray(), QByteArray)
 MAIN_SPLITTER: Setting[QByteArray] = Setting("main_window/splitter", QByteArray(), QByteArray)
+UNIT_SPLITTER: Setting[QByteArray] = Setting("main_window/unit_splitter", QByteArray(), QByteArray)
 LAST_UNIT: Setting[str] = Setting("main_window/last_unit", "", str)
 # Databases (URLs without passwords) for which the user declined the first-start demo data offer.
 DEMO_DECLINED: Setting[list] = Setting("startup/demo_declined", [], list)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLay
 
 from kam_console.money import format_yuan
 from kam_console.services.overview import KeyFigures
+from ui.style import set_muted
 
 UP_RED = QColor("#d0312d")
 DOWN_GREEN = QColor("#1a8a3a")
@@ -38,7 +39,7 @@ class FigureTile(QFrame):
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.caption = QLabel(caption, self)
-        self.caption.setStyleSheet("color: palette(mid);")
+        set_muted(self.caption)
         self.value = QLabel("—", self)
         font = self.value.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)

@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSplitter,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -97,7 +99,8 @@ class UnitSummaryPanel(QWidget):
         # only a couple of rows on a laptop screen. The fields keep room for a unit name on one line;
         # the chart, which can show more lower units when wider, gets the larger share of the rest.
         label_w = max(form.labelForField(value).sizeHint().width() for value in self.fields.values())
-        info.setMinimumWidth(label_w + form.horizontalSpacing() + self.fontMetrics().horizontalAdvance("汉" * 8) + 40)
+        # room for the longest unit names on one line (新疆维吾尔自治区大客户部: 12 characters)
+        info.setMinimumWidth(label_w + form.horizontalSpacing() + self.fontMetrics().horizontalAdvance("汉" * 12) + 40)
         top_row = QHBoxLayout()
         top_row.setSpacing(10)
         top_row.addWidget(info, 2)
@@ -123,22 +126,76 @@ class UnitSummaryPanel(QWidget):
         box_layout.addWidget(self.no_children)
         box_layout.addWidget(self.children_table)
 
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(10)
-        layout.addWidget(self.title)
-        layout.addWidget(self.subtitle)
-        layout.addLayout(top_row)
-        self.figures_panel = UnitFiguresPanel(page)
-        layout.addWidget(self.figures_panel)
-        self.staff_panel = UnitStaffPanel(page)
-        self.tabs = QTabWidget(page)
+        # The organisation block (fields and matrix chart) and the working area (figures and tabs) share
+        # the height through a splitter: on a laptop the block can be dragged smaller or hidden so the
+        # account list gets the rows; the window remembers the split.
+        self.overview_toggle = QToolButton(page)
+        self.overview_toggle.setObjectName("overviewToggle")
+        self.overview_toggle.setCheckable(True)
+        self.overview_toggle.setChecked(True)
+        self.overview_toggle.setAutoRaise(True)
+        self.overview_toggle.toggled.connect(self.set_overview_visible)
+        self._sync_toggle(True)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.overview_toggle, 0, Qt.AlignmentFlag.AlignBottom)
+        self.overview = QWidget(page)
+        self.overview.setObjectName("unitOverview")
+        top_layout = QVBoxLayout(self.overview)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(top_row)
+        work = QWidget(page)
+        work_layout = QVBoxLayout(work)
+        work_layout.setContentsMargins(0, 0, 0, 0)
+        work_layout.setSpacing(10)
+        self.figures_panel = UnitFiguresPanel(work)
+        work_layout.addWidget(self.figures_panel)
+        self.staff_panel = UnitStaffPanel(work)
+        self.tabs = QTabWidget(work)
         self.tabs.setObjectName("unitTabs")
         self.tabs.addTab(self.children_box, self.tr("下级单位"))
         self.tabs.addTab(self.staff_panel, self.tr("员工"))
-        layout.addWidget(self.tabs, 1)
+        work_layout.addWidget(self.tabs, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, page)
+        self.splitter.setObjectName("unitSplitter")
+        self.splitter.addWidget(self.overview)
+        self.splitter.addWidget(work)
+        self.splitter.setCollapsible(0, True)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.splitterMoved.connect(lambda *_: self._sync_toggle(self.overview_visible()))
+
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(6)
+        layout.addLayout(title_row)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.splitter, 1)
         self._page_layout = layout
         return page
+
+    def overview_visible(self) -> bool:
+        return self.splitter.sizes()[0] > 0
+
+    def set_overview_visible(self, visible: bool) -> None:
+        """Show or hide the organisation block (fields and matrix chart) above the figures and tabs."""
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if visible and sizes[0] == 0:
+            wanted = self.overview.sizeHint().height()
+            self.splitter.setSizes([wanted, max(0, total - wanted)])
+        elif not visible and sizes[0] > 0:
+            self.splitter.setSizes([0, total])
+        self._sync_toggle(visible)
+
+    def _sync_toggle(self, visible: bool) -> None:
+        toggle = self.overview_toggle
+        toggle.blockSignals(True)
+        toggle.setChecked(visible)
+        toggle.blockSignals(False)
+        toggle.setText(self.tr("收起组织信息 ▲") if visible else self.tr("展开组织信息 ▼"))
+        toggle.setToolTip(self.tr("隐藏或显示基本信息和矩阵管理关系，给下方的列表更多空间"))
 
     def show_summary(self, summary: UnitSummary | None) -> None:
         self.summary = summary
