@@ -443,6 +443,7 @@ class AccountRollup(Base):
         CheckConstraint(_in("account_level", ACCOUNT_LEVELS), name="account_level"),
         Index("ix_account_rollup_month_revenue", "month", "revenue_fen"),
         Index("ix_account_rollup_month_city_revenue", "month", "city_id", "revenue_fen"),
+        Index("ix_account_rollup_month_industry", "month", "industry_id", "account_level", "city_id", "revenue_fen"),
         {"sqlite_with_rowid": False},
     )
 
