@@ -31,6 +31,7 @@ from kam_console.models import (
 from kam_console.money import fen_to_decimal, ratio_yuan
 from kam_console.months import add_months, month_text, months_between
 
+FINE_BINS = 4000  # resolution at which arpa_distribution finds its quantile
 GROUPINGS = ("child", "province", "city", "industry", "product", "level")
 
 
@@ -257,12 +258,15 @@ def figures_by(conn: Connection, *, unit: str, month: int, by: str, filters: Fil
     if by == "product":
         g = _grain(conn, scope, filters, by_city=False, product=False)
         t = g.table
-        where = [t.c.month == month, t.c.product_id != ALL_PRODUCTS, *g.where]
-        if filters.product:
-            where.append(t.c.product_id == _catalogue_id(conn, Product, filters.product, "产品"))
+        catalogue = conn.execute(select(Product.id, Product.code, Product.name).order_by(Product.sort_order)).all()
+        wanted = [id_ for id_, code, _name in catalogue if not filters.product or code == filters.product]
+        if filters.product and not wanted:
+            _catalogue_id(conn, Product, filters.product, "产品")  # raises NotFound
+        # product_id IN (…) rather than != 0: the rollups' keys lead with the product, so each product is
+        # an index probe instead of a scan over every product's rows of every month
+        where = [t.c.month == month, t.c.product_id.in_(wanted), *g.where]
         rows = conn.execute(select(t.c.product_id, *_sums(t)).where(*where).group_by(t.c.product_id)).all()
         sums = {r[0]: r[1:] for r in rows}
-        catalogue = conn.execute(select(Product.id, Product.code, Product.name).order_by(Product.sort_order)).all()
         return [
             _fig(code, name, sums.get(id_))
             for id_, code, name in catalogue
@@ -487,30 +491,53 @@ def arpa_distribution(
         raise ValidationError("分位数应在 0 与 1 之间", "upper_quantile must be between 0 and 1")
     scope = resolve_scope(conn, unit)
     t = AccountRollup.__table__
-    where = [t.c.month == month, t.c.revenue_fen > 0, *_city_conditions(conn, scope, filters, t)]
+    paying = t.c.revenue_fen > 0
+    if filters.industry or filters.account_level:
+        # "+ 0" keeps SQLite off the (month, revenue) index, whose range it would otherwise prefer to the
+        # (month, industry, level, …) index — and then look up every row of the month to test its industry
+        paying = (t.c.revenue_fen + 0) > 0
+    where = [t.c.month == month, paying, *_city_conditions(conn, scope, filters, t)]
     lo, hi, n = conn.execute(
         select(func.min(t.c.revenue_fen), func.max(t.c.revenue_fen), func.count()).where(*where)
     ).one()
     if lo is None:
         return []
-    lo, hi = int(lo), int(hi)
-    cap = None
-    if upper_quantile is not None:
-        offset = min(int(n) - 1, int(int(n) * upper_quantile))
-        cap = conn.execute(
-            select(t.c.revenue_fen).where(*where).order_by(t.c.revenue_fen).offset(offset).limit(1)
-        ).scalar()
-        cap = int(cap) if cap is not None and lo < int(cap) < hi else None
-    if cap is None:
+    lo, hi, n = int(lo), int(hi), int(n)
+    if upper_quantile is None:
         width = max(1, -(-(hi - lo + 1) // bins))
         bucket = (t.c.revenue_fen - lo) // width
         rows = dict(conn.execute(select(bucket, func.count()).where(*where).group_by(bucket)).all())
         return [(lo + i * width, lo + (i + 1) * width, int(rows.get(i, 0))) for i in range(bins)]
+    # One pass: counts over many fine equal bins; the quantile is found on them, and the final bins are
+    # made of whole fine bins, so every count stays exact (the open bin starts at a fine-bin edge at or
+    # just above the quantile).
+    fine = max(1, -(-(hi - lo + 1) // FINE_BINS))
+    bucket = (t.c.revenue_fen - lo) // fine
+    counts = {int(k): int(v) for k, v in conn.execute(select(bucket, func.count()).where(*where).group_by(bucket))}
+    last_fine = (hi - lo) // fine
+    target = n * upper_quantile
+    below, k = 0, last_fine + 1
+    for i in range(last_fine + 1):
+        if below >= target:
+            k = i
+            break
+        below += counts.get(i, 0)
     equal = bins - 1
-    width = max(1, -(-(cap - lo) // equal))
-    edge = lo + equal * width  # the open bin starts here (at or just above the quantile)
-    bucket = case((t.c.revenue_fen >= edge, equal), else_=(t.c.revenue_fen - lo) // width)
-    rows = dict(conn.execute(select(bucket, func.count()).where(*where).group_by(bucket)).all())
-    out = [(lo + i * width, lo + (i + 1) * width, int(rows.get(i, 0))) for i in range(equal)]
-    out.append((edge, hi + 1, int(rows.get(equal, 0))))
+    per = max(1, -(-k // equal))  # fine bins per final bin
+    if per * equal > last_fine:  # the quantile is near the top: plain equal bins cover everything
+        per = max(1, -(-(last_fine + 1) // bins))
+        return [
+            (
+                lo + b * per * fine,
+                lo + (b + 1) * per * fine,
+                sum(counts.get(i, 0) for i in range(b * per, (b + 1) * per)),
+            )
+            for b in range(bins)
+        ]
+    out = [
+        (lo + b * per * fine, lo + (b + 1) * per * fine, sum(counts.get(i, 0) for i in range(b * per, (b + 1) * per)))
+        for b in range(equal)
+    ]
+    edge = per * equal
+    out.append((lo + edge * fine, hi + 1, sum(v for i, v in counts.items() if i >= edge)))
     return out

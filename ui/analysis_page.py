@@ -222,9 +222,10 @@ class AnalysisPage(QWidget):
         self._catalogues_loaded = False
         self._stale = False
         self.up_red = S.UP_RED.get(self.settings)
-        self.metric = S.ANALYSIS_METRIC.get(self.settings)
-        if self.metric not in METRIC_LABELS:
-            self.metric = "arpu"
+        # (not ``self.metric``: that would hide QWidget.metric(), which Qt calls while painting)
+        self.metric_key = S.ANALYSIS_METRIC.get(self.settings)
+        if self.metric_key not in METRIC_LABELS:
+            self.metric_key = "arpu"
         self._build()
 
     # --- construction ------------------------------------------------------------------------
@@ -264,7 +265,7 @@ class AnalysisPage(QWidget):
         self.metric_arpa.setToolTip(self.tr("每有收入客户月收入（元/客户）"))
         for button, key in ((self.metric_arpu, "arpu"), (self.metric_arpa, "arpa")):
             button.setCheckable(True)
-            button.setChecked(key == self.metric)
+            button.setChecked(key == self.metric_key)
             self.metric_buttons.addButton(button)
         self.metric_buttons.setExclusive(True)
 
@@ -437,8 +438,8 @@ class AnalysisPage(QWidget):
             self._start(request)
 
     def _metric_changed(self, _button=None) -> None:
-        self.metric = "arpa" if self.metric_arpa.isChecked() else "arpu"
-        S.ANALYSIS_METRIC.set(self.settings, self.metric)
+        self.metric_key = "arpa" if self.metric_arpa.isChecked() else "arpu"
+        S.ANALYSIS_METRIC.set(self.settings, self.metric_key)
         if self.data is not None:  # the figures are loaded already: only the drawing changes
             self._show_charts(self.data)
 
@@ -610,7 +611,7 @@ class AnalysisPage(QWidget):
         return "全国" if data.unit.level == "group" else data.unit.short_name
 
     def _show_charts(self, data: AnalysisData) -> None:
-        metric = self.metric
+        metric = self.metric_key
         metric_label = METRIC_LABELS[metric]
         month = _month_label(data.month)
         scope = self._scope_name(data)
@@ -860,12 +861,13 @@ class AnalysisPage(QWidget):
         if key == "compare":
             if not data.compared:
                 return None
-            headers = ["月份"] + [f"{c.unit.short_name or c.unit.name} {self.metric.upper()}" for c in data.compared]
+            metric = self.metric_key.upper()
+            headers = ["月份"] + [f"{c.unit.short_name or c.unit.name} {metric}" for c in data.compared]
             rows = [
-                [month_text(p.month)] + [getattr(c.points[i].figures, self.metric) for c in data.compared]
+                [month_text(p.month)] + [getattr(c.points[i].figures, self.metric_key) for c in data.compared]
                 for i, p in enumerate(data.compared[0].points)
             ]
-            return ChartTable(f"{scope}{self.metric.upper()}对比", headers, rows, filters, month)
+            return ChartTable(f"{scope}{self.metric_key.upper()}对比", headers, rows, filters, month)
         if key in ("industry", "product"):
             figures = data.by_industry if key == "industry" else data.by_product
             what = "行业" if key == "industry" else "产品"
