@@ -257,3 +257,13 @@ def pg_or_sqlite_empty_window(qtbot, sqlite_db):
     qtbot.waitUntil(lambda: w.analysis_page.request is not None and not w.analysis_page.status.text(), timeout=10_000)
     yield w
     tasks.wait_for_workers(5000)
+
+
+def test_a_new_selection_cancels_the_read_in_flight(qtbot, window):
+    page = open_analysis(qtbot, window, "440000")
+    page.set_unit("330000")
+    first = page._task
+    page.set_unit("320000")  # before the 浙江 read has finished
+    assert first.progress.cancelled
+    shown(qtbot, page, "320000")
+    assert page.data.unit.code == "320000" and page.breadcrumb.text().endswith("江苏省大客户部")
