@@ -189,3 +189,46 @@ def test_dialog_without_candidates_cannot_be_submitted(qtbot):
     assert dialog.candidate() is None
     assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
     assert dialog.previous_head_position() == "market_manager"
+
+
+def _luminance(colour) -> float:
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.red()) + 0.7152 * channel(colour.green()) + 0.0722 * channel(colour.blue())
+
+
+def test_empty_state_stays_compact_at_the_top_and_the_explanation_is_readable(qtbot, people, tasks):
+    from PySide6.QtGui import QPalette
+
+    panel = make_panel(qtbot, people, tasks, "440100", "city")
+    panel.resize(900, 600)  # far taller than the empty state needs
+    qtbot.waitUntil(lambda: panel.height() == 600)
+    line = panel.fontMetrics().height()
+    assert panel.empty.isVisible() and not panel.table.isVisible()
+    # title, explanation, 暂无… and the buttons follow each other without gaps
+    for upper, lower in (
+        (panel.title, panel.explain),
+        (panel.explain, panel.empty),
+        (panel.empty, panel.propose_button),
+    ):
+        assert lower.geometry().top() - upper.geometry().bottom() < line, (upper, lower)
+    assert panel.propose_button.geometry().bottom() < 300
+    # With an appointment pending, the table takes the height and the buttons sit below it.
+    with people.engine.begin() as conn:
+        propose_head(conn, unit="440100", candidate="C001")
+    staff, rows = load(people, "440100")
+    panel.set_unit("440100", "city", staff, rows)
+    qtbot.waitUntil(lambda: panel.table.isVisible())
+    qtbot.waitUntil(lambda: panel.propose_button.geometry().bottom() > 500)
+    assert panel.table.height() > 300
+    # The explanation is drawn in a colour that reads well on the window (WCAG AA: contrast ≥ 4.5).
+    image = panel.explain.grab().toImage()
+    background = panel.palette().color(QPalette.ColorRole.Window)
+    darkest = min(
+        (image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())),
+        key=_luminance,
+    )
+    ratio = (_luminance(background) + 0.05) / (_luminance(darkest) + 0.05)
+    assert ratio >= 4.5, (darkest.name(), background.name())

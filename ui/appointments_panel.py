@@ -6,6 +6,7 @@ decide it, the proposing unit's page may withdraw it. Data comes from
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,6 +33,18 @@ from kam_console.services.staff import POSITION_ORDER, PositionGroup
 COL_UNIT, COL_CANDIDATE, COL_PREVIOUS, COL_NOTE, COL_APPROVER, COL_STATUS = range(6)
 IdRole = Qt.ItemDataRole.UserRole + 1
 DEFAULT_PREVIOUS_POSITION = "market_manager"
+
+
+def secondary_text_colour(palette: QPalette) -> QColor:
+    """Text that reads as secondary yet stays easy to read: the text colour, a quarter of the way towards the
+    background (palette(dark) is far too faint on a light window)."""
+    text, back = palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window)
+    mix = 0.25
+    return QColor(
+        round(text.red() + (back.red() - text.red()) * mix),
+        round(text.green() + (back.green() - text.green()) * mix),
+        round(text.blue() + (back.blue() - text.blue()) * mix),
+    )
 
 
 def previous_head_text(row: AppointmentRow) -> str:
@@ -127,7 +140,10 @@ class AppointmentsPanel(QWidget):
             self.tr("单位负责人的任命须经上级大客户部门审批；待审批的任命同时显示在两级单位的页面上。"), self
         )
         self.explain.setWordWrap(True)
-        self.explain.setStyleSheet("color: palette(dark);")
+        self.explain.setForegroundRole(QPalette.ColorRole.WindowText)
+        explain_palette = self.explain.palette()
+        explain_palette.setColor(QPalette.ColorRole.WindowText, secondary_text_colour(explain_palette))
+        self.explain.setPalette(explain_palette)
         self.empty = QLabel(self.tr("暂无待审批的负责人任命"), self)
 
         self.table = QTableWidget(0, 6, self)
@@ -171,13 +187,15 @@ class AppointmentsPanel(QWidget):
         buttons.addWidget(self.reject_button)
         buttons.addWidget(self.withdraw_button)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.explain)
-        layout.addWidget(self.empty)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addWidget(self.title)
+        self._layout.addWidget(self.explain)
+        self._layout.addWidget(self.empty)
+        self._layout.addWidget(self.table, 1)
+        self._layout.addLayout(buttons)
+        # Takes the spare height while there is no table, so the empty state stays together at the top.
+        self._layout.addStretch(0)
         self.set_unit("", "", [], [])
 
     # --- data -------------------------------------------------------------------------------------
@@ -206,6 +224,7 @@ class AppointmentsPanel(QWidget):
                 self.table.setItem(r, col, item)
         self.empty.setVisible(not self._rows)
         self.table.setVisible(bool(self._rows))
+        self._layout.setStretch(self._layout.count() - 1, 0 if self._rows else 1)
         if self._rows:
             self.table.selectRow(0)
         self._update_buttons()
