@@ -126,3 +126,62 @@ def test_account_without_revenue_gives_zero_points(demo_db):
 def test_unknown_account(db):
     with db.engine.connect() as conn, pytest.raises(NotFound):
         account_detail(conn, account_id=987654)
+
+
+def test_head_account_totals_over_its_branches_for_the_newest_month(demo_db):
+    with demo_db.engine.connect() as conn:
+        head = national_head(conn)
+        d = account_detail(conn, account_id=head)
+        newest = conn.execute(text("SELECT max(month) FROM monthly_revenue")).scalar_one()
+        total = conn.execute(
+            text(
+                "SELECT coalesce(sum(m.revenue_fen), 0) FROM monthly_revenue m JOIN account a ON a.id = m.account_id"
+                " WHERE m.month = :m AND (a.id = :h OR a.parent_id = :h)"
+            ),
+            {"m": newest, "h": head},
+        ).scalar_one()
+        own = conn.execute(
+            text("SELECT coalesce(sum(revenue_fen), 0) FROM monthly_revenue WHERE month = :m AND account_id = :h"),
+            {"m": newest, "h": head},
+        ).scalar_one()
+        per_branch = dict(
+            conn.execute(
+                text(
+                    "SELECT m.account_id, sum(m.revenue_fen) FROM monthly_revenue m JOIN account a"
+                    " ON a.id = m.account_id WHERE m.month = :m AND a.parent_id = :h GROUP BY m.account_id"
+                ),
+                {"m": newest, "h": head},
+            ).all()
+        )
+        g = d.group_revenue
+        assert g is not None and g.month == newest
+        assert g.branches == len(d.branches) >= 2
+        assert g.total_fen == total > own > 0 and g.own_fen == own
+        assert {b.id: b.revenue_fen for b in d.branches if b.revenue_fen is not None} == per_branch
+        assert all(b.revenue_fen is None for b in d.branches if b.id not in per_branch)
+        # The series stays the head account's own.
+        assert d.revenue[-1].month == newest and d.revenue[-1].revenue_fen == own
+
+        branch = account_detail(conn, account_id=d.branches[0].id)
+        assert branch.group_revenue is None  # a branch has no branches of its own
+        single = conn.execute(
+            text(
+                "SELECT a.id FROM account a WHERE a.parent_id IS NULL"
+                " AND NOT EXISTS (SELECT 1 FROM account b WHERE b.parent_id = a.id) ORDER BY a.id LIMIT 1"
+            )
+        ).scalar_one()
+        assert account_detail(conn, account_id=single).group_revenue is None
+
+
+def test_serving_city_is_the_citys_short_name(demo_db):
+    with demo_db.engine.connect() as conn:
+        head = national_head(conn)
+        short, name = conn.execute(
+            text(
+                "SELECT c.short_name, c.name FROM account a JOIN org_unit c ON c.id = a.serving_city_id WHERE a.id = :i"
+            ),
+            {"i": head},
+        ).one()
+        d = account_detail(conn, account_id=head)
+    assert d.profile.serving_city == short != name
+    assert not d.profile.serving_city.endswith("大客户部")

@@ -92,3 +92,82 @@ def test_double_clicking_a_branch_opens_it(qtbot, demo):
     assert child.detail.parent is not None and child.detail.parent.id == page.account_id
     assert "上级客户" in child.parent_label.text()
     child.close()
+
+
+def test_head_account_page_shows_the_customers_total_and_each_branchs_revenue(qtbot, demo):
+    from kam_console.money import format_yuan
+
+    db, tasks = demo
+    account_id = head_account(db)
+    page = make_page(qtbot, db, tasks, account_id)
+    with db.engine.connect() as conn:
+        newest = conn.execute(text("SELECT max(month) FROM monthly_revenue")).scalar_one()
+        total = conn.execute(
+            text(
+                "SELECT coalesce(sum(m.revenue_fen), 0) FROM monthly_revenue m JOIN account a ON a.id = m.account_id"
+                " WHERE m.month = :m AND (a.id = :h OR a.parent_id = :h)"
+            ),
+            {"m": newest, "h": account_id},
+        ).scalar_one()
+        per_branch = dict(
+            conn.execute(
+                text(
+                    "SELECT a.customer_no, coalesce(sum(m.revenue_fen), 0) FROM account a LEFT JOIN monthly_revenue m"
+                    " ON m.account_id = a.id AND m.month = :m WHERE a.parent_id = :h GROUP BY a.customer_no"
+                ),
+                {"m": newest, "h": account_id},
+            ).all()
+        )
+        city = conn.execute(
+            text("SELECT c.short_name FROM account a JOIN org_unit c ON c.id = a.serving_city_id WHERE a.id = :i"),
+            {"i": account_id},
+        ).scalar_one()
+    month = f"{newest // 100}年{newest % 100:02d}月"
+    label = page.group_total_label
+    assert label.isVisible()
+    assert label.text() == f"集团合计（本部及 {len(per_branch)} 个分支机构，{month}）：{format_yuan(total)} 元"
+    assert page.chart_box.title().startswith("本户收入（元，不含分支机构）")
+    assert page.city_value.text() == city
+    table = page.branches_table
+    assert table.horizontalHeaderItem(5).text() == f"{month}收入（元）"
+    shown = {table.item(r, 0).text(): table.item(r, 5).text() for r in range(table.rowCount())}
+    assert shown == {no: format_yuan(fen) if fen else shown[no] for no, fen in per_branch.items()}
+    assert all(text_ in ("—", format_yuan(0)) for no, text_ in shown.items() if not per_branch[no])
+
+
+def test_branch_page_hierarchy_stays_at_the_top_and_has_no_total(qtbot, demo):
+    db, tasks = demo
+    head = make_page(qtbot, db, tasks, head_account(db))
+    page = make_page(qtbot, db, tasks, head.detail.branches[0].id)
+    page.resize(1000, 720)
+    page.tabs.setCurrentWidget(page.hierarchy_tab)
+    qtbot.waitUntil(page.parent_label.isVisible)
+    assert page.hierarchy_tab.height() > 200
+    line = page.fontMetrics().height()
+    assert not page.branches_table.isVisible()
+    assert page.branches_label.geometry().top() - page.parent_label.geometry().bottom() < line
+    assert page.branches_label.geometry().bottom() < 4 * line + 20
+    assert not page.group_total_label.isVisible()
+    assert page.chart_box.title().startswith("月收入（元）")
+
+
+def test_revenue_chart_labels_the_zero_tick(qtbot):
+    from PySide6.QtGui import QImage, QPainter
+
+    from kam_console.services.account_detail import RevenuePoint
+    from ui.account_page import RevenueChart
+
+    chart = RevenueChart()
+    qtbot.addWidget(chart)
+    chart.resize(560, 260)
+    chart.show()
+    chart.set_points([RevenuePoint(202401 + i, 20_000_000 + i * 100_000, 1) for i in range(12)])
+    qtbot.waitUntil(chart.plot.isVisible)
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _axis, _ticks, texts = chart.plot.getAxis("left").generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    labels = [t[2] for t in texts]
+    assert "0" in labels and "200,000" in labels

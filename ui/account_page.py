@@ -12,7 +12,7 @@ import datetime as dt
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -39,6 +39,12 @@ from ui.tasks import BackgroundTasks
 IdRole = Qt.ItemDataRole.UserRole + 1
 LABEL_EVERY = 3  # one month label per this many bars, so labels never overlap
 BAR_COLOUR = "#2563eb"
+BRANCH_COL_REVENUE = 5
+
+
+def _month_title(month: int) -> str:
+    """202610 -> '2026年10月'."""
+    return f"{month // 100}年{month % 100:02d}月"
 
 
 def load_account_detail(db: Database, account_id: int) -> AccountDetail:
@@ -63,6 +69,13 @@ class YuanAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's API
         return [f"{v * scale:,.0f}" for v in values]
+
+    def boundingRect(self):  # noqa: N802 - Qt's API
+        # With grid lines on, pyqtgraph bounds the axis by the plot's own rectangle and drops every label
+        # that pokes out of it — the 0 tick at the bottom edge (and the top one) among them. Half a line of
+        # room above and below keeps them; the plot's margins leave that room free.
+        half = QFontMetricsF(self.style["tickFont"] or QFont()).height() / 2 + 2
+        return super().boundingRect().adjusted(0, -half, 0, half)
 
 
 class RevenueChart(QWidget):
@@ -203,6 +216,16 @@ class AccountPage(QDialog):
         form.addRow(self.tr("负责客户经理："), self.manager_value)
         form.addRow(self.tr("地址："), self.address_value)
         form.addRow(self.tr("建档日期："), self.created_value)
+        # A head account's customer as a whole: its own revenue plus its branches' (newest month).
+        self.group_total_label = QLabel(self.summary_box)
+        self.group_total_label.setObjectName("groupTotal")
+        self.group_total_label.setWordWrap(True)
+        self.group_total_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bold = QFont(self.group_total_label.font())
+        bold.setBold(True)
+        self.group_total_label.setFont(bold)
+        self.group_total_label.hide()
+        form.addRow(self.group_total_label)
 
         # Revenue chart
         self.chart_box = QGroupBox(self.tr("近 24 个月收入（元）"), self)
@@ -226,15 +249,24 @@ class AccountPage(QDialog):
         self.branches_table = _table(
             self.hierarchy_tab,
             "branchesTable",
-            [self.tr("客户编号"), self.tr("分支机构名称"), self.tr("省份"), self.tr("服务地市"), self.tr("客户经理")],
+            [
+                self.tr("客户编号"),
+                self.tr("分支机构名称"),
+                self.tr("省份"),
+                self.tr("服务地市"),
+                self.tr("客户经理"),
+                self.tr("收入（元）"),
+            ],
             stretch=1,
         )
         self.branches_table.setToolTip(self.tr("双击打开分支机构"))
         self.branches_table.cellDoubleClicked.connect(self._branch_double_clicked)
-        hierarchy = QVBoxLayout(self.hierarchy_tab)
-        hierarchy.addWidget(self.parent_label)
-        hierarchy.addWidget(self.branches_label)
-        hierarchy.addWidget(self.branches_table, 1)
+        self._hierarchy_layout = QVBoxLayout(self.hierarchy_tab)
+        self._hierarchy_layout.addWidget(self.parent_label)
+        self._hierarchy_layout.addWidget(self.branches_label)
+        self._hierarchy_layout.addWidget(self.branches_table, 1)
+        # Takes the spare height while there is no branches table: the two lines stay at the top.
+        self._hierarchy_layout.addStretch(0)
         self.first_contacts_table = _table(
             self, "firstContactsTable", [self.tr("姓名"), self.tr("工号"), self.tr("所在单位")], stretch=2
         )
@@ -369,11 +401,23 @@ class AccountPage(QDialog):
         self.chart.set_points(d.revenue)
         if d.revenue:
             total = sum(pt.revenue_fen for pt in d.revenue)
+            title = self.tr("本户收入（元，不含分支机构）") if d.branches else self.tr("月收入（元）")
             self.chart_box.setTitle(
-                self.tr("月收入（元）　{0} 至 {1} 合计 {2}").format(
-                    month_label(d.revenue[0].month), month_label(d.revenue[-1].month), format_yuan(total)
+                self.tr("{0}　{1} 至 {2} 合计 {3}").format(
+                    title, month_label(d.revenue[0].month), month_label(d.revenue[-1].month), format_yuan(total)
                 )
             )
+        g = d.group_revenue
+        if g is not None:
+            self.group_total_label.setText(
+                self.tr("集团合计（本部及 {0} 个分支机构，{1}）：{2} 元").format(
+                    f"{g.branches:,}", _month_title(g.month), format_yuan(g.total_fen)
+                )
+            )
+            self.group_total_label.setToolTip(
+                self.tr("本部 {0} 元 + 分支机构 {1} 元").format(format_yuan(g.own_fen), format_yuan(g.branches_fen))
+            )
+        self.group_total_label.setVisible(g is not None)
         self.loaded.emit()
 
     def _show_hierarchy(self, d: AccountDetail) -> None:
@@ -389,14 +433,32 @@ class AccountPage(QDialog):
             self.tr("分支机构 {0} 个（双击打开）").format(len(d.branches)) if d.branches else self.tr("无分支机构")
         )
         self.branches_table.setVisible(bool(d.branches))
+        self._hierarchy_layout.setStretch(self._hierarchy_layout.count() - 1, 0 if d.branches else 1)
+        month = d.group_revenue.month if d.group_revenue is not None else None
+        self.branches_table.horizontalHeaderItem(BRANCH_COL_REVENUE).setText(
+            self.tr("{0}收入（元）").format(_month_title(month)) if month else self.tr("收入（元）")
+        )
         _fill(
             self.branches_table,
-            [[b.customer_no, b.name, b.province, b.serving_city, b.manager or self.tr("未分配")] for b in d.branches],
+            [
+                [
+                    b.customer_no,
+                    b.name,
+                    b.province,
+                    b.serving_city,
+                    b.manager or self.tr("未分配"),
+                    format_yuan(b.revenue_fen) if b.revenue_fen is not None else "—",
+                ]
+                for b in d.branches
+            ],
             ids=[b.id for b in d.branches],
         )
         for r, b in enumerate(d.branches):
             if b.manager is None:
                 self.branches_table.item(r, 4).setForeground(QColor("#b91c1c"))
+            self.branches_table.item(r, BRANCH_COL_REVENUE).setTextAlignment(
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            )
 
     # --- navigation ---------------------------------------------------------------------------
 

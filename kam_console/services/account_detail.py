@@ -2,7 +2,9 @@
 contacts, the account hierarchy (head account and branches), services and a monthly revenue series.
 
 ``account_detail`` returns plain frozen dataclasses; the UI (ui.account_page) only shows them. The revenue
-series comes from ``account_rollup`` (one row per account and month), never from raw revenue rows.
+series comes from ``account_rollup`` (one row per account and month), never from raw revenue rows. A head
+account (e.g. a national account) also gets each branch's revenue of the newest month and the customer's
+total over head and branches for that month: its own series covers the head account alone.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
+from kam_console.analytics import latest_month
 from kam_console.errors import NotFound
 from kam_console.models import (
     ACCOUNT_LEVEL_LABELS,
@@ -41,7 +44,7 @@ class Profile:
     level_label: str
     industry: str
     owner_unit: str
-    serving_city: str
+    serving_city: str  # short name of the serving city (e.g. 北京市区)
     status: str
     status_label: str
     address: str | None
@@ -96,6 +99,7 @@ class Branch:
     serving_city: str  # short name
     province: str  # short name of the serving city's province
     manager: str | None
+    revenue_fen: int | None = None  # revenue of ``GroupRevenue.month``; None without a rollup row that month
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,20 @@ class RevenuePoint:
 
 
 @dataclass(frozen=True)
+class GroupRevenue:
+    """A head account's customer as a whole in one month: the head account's own revenue plus its branches'."""
+
+    month: int  # YYYYMM, the newest month that holds revenue
+    own_fen: int
+    branches_fen: int
+    branches: int  # number of branch accounts
+
+    @property
+    def total_fen(self) -> int:
+        return self.own_fen + self.branches_fen
+
+
+@dataclass(frozen=True)
 class AccountDetail:
     id: int
     profile: Profile
@@ -131,7 +149,8 @@ class AccountDetail:
     siblings: int  # other branches of the same head account (0 when there is no parent)
     branches: tuple[Branch, ...]
     services: tuple[ServiceRow, ...]
-    revenue: tuple[RevenuePoint, ...]  # oldest first, one point per month
+    revenue: tuple[RevenuePoint, ...]  # oldest first, one point per month; the account's own, without branches
+    group_revenue: GroupRevenue | None = None  # only for an account with branches (and revenue in the database)
 
 
 def account_detail(conn: Connection, *, account_id: int, months: int = DEFAULT_MONTHS) -> AccountDetail:
@@ -151,7 +170,7 @@ def account_detail(conn: Connection, *, account_id: int, months: int = DEFAULT_M
             a.c.manager_id,
             ind.c.name.label("industry"),
             owner.c.name.label("owner"),
-            city.c.name.label("city"),
+            city.c.short_name.label("city"),
         )
         .join(ind, ind.c.id == a.c.industry_id)
         .join(owner, owner.c.id == a.c.owner_unit_id)
@@ -173,6 +192,8 @@ def account_detail(conn: Connection, *, account_id: int, months: int = DEFAULT_M
         row.address,
         row.created_at,
     )
+    newest = latest_month(conn)
+    branches = _branches(conn, account_id, newest)
     return AccountDetail(
         id=account_id,
         profile=profile,
@@ -182,9 +203,10 @@ def account_detail(conn: Connection, *, account_id: int, months: int = DEFAULT_M
         first_contacts=_first_contacts(conn, account_id),
         parent=_parent(conn, row.parent_id),
         siblings=_siblings(conn, row.parent_id),
-        branches=_branches(conn, account_id),
+        branches=branches,
         services=_services(conn, account_id),
         revenue=_revenue(conn, account_id, months),
+        group_revenue=_group_revenue(conn, account_id, newest, branches),
     )
 
 
@@ -250,8 +272,9 @@ def _siblings(conn: Connection, parent_id: int | None) -> int:
     return max(0, int(count) - 1)
 
 
-def _branches(conn: Connection, account_id: int) -> tuple[Branch, ...]:
-    a, s = Account.__table__, Staff.__table__
+def _branches(conn: Connection, account_id: int, month: int | None) -> tuple[Branch, ...]:
+    """The branches of ``account_id`` by serving city, each with its revenue of ``month``."""
+    a, s, r = Account.__table__, Staff.__table__, AccountRollup.__table__
     city = OrgUnit.__table__.alias("city")
     province = OrgUnit.__table__.alias("province")
     rows = conn.execute(
@@ -262,16 +285,46 @@ def _branches(conn: Connection, account_id: int) -> tuple[Branch, ...]:
             city.c.short_name.label("city"),
             province.c.short_name.label("province"),
             s.c.name.label("manager"),
+            r.c.revenue_fen,
         )
         .select_from(
             a.join(city, city.c.id == a.c.serving_city_id)
             .outerjoin(province, province.c.id == city.c.parent_id)
             .outerjoin(s, s.c.id == a.c.manager_id)
+            .outerjoin(r, and_(r.c.account_id == a.c.id, r.c.month == month))
         )
         .where(a.c.parent_id == account_id)
         .order_by(city.c.code, a.c.customer_no)
     )
-    return tuple(Branch(r.id, r.customer_no, r.name, r.city, r.province or "", r.manager) for r in rows)
+    return tuple(
+        Branch(
+            row.id,
+            row.customer_no,
+            row.name,
+            row.city,
+            row.province or "",
+            row.manager,
+            int(row.revenue_fen) if row.revenue_fen is not None else None,
+        )
+        for row in rows
+    )
+
+
+def _group_revenue(
+    conn: Connection, account_id: int, month: int | None, branches: tuple[Branch, ...]
+) -> GroupRevenue | None:
+    if not branches or month is None:
+        return None
+    r = AccountRollup.__table__
+    own = conn.execute(
+        select(r.c.revenue_fen).where(r.c.month == month, r.c.account_id == account_id)
+    ).scalar_one_or_none()
+    return GroupRevenue(
+        month,
+        int(own or 0),
+        sum(b.revenue_fen or 0 for b in branches),
+        len(branches),
+    )
 
 
 def _services(conn: Connection, account_id: int) -> tuple[ServiceRow, ...]:
