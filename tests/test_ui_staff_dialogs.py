@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pytest
 from PySide6.QtCore import Qt
@@ -288,3 +289,26 @@ def test_deactivate_without_accounts_is_a_confirmation(qtbot, sqlite_db, tasks, 
         actions.deactivate(person.id)
     qtbot.waitUntil(tasks.is_idle)
     assert errors == [] and "Q001" not in everyone(sqlite_db, "440100")
+
+
+def test_add_dialog_names_the_unit_and_starts_as_customer_manager(qtbot, sqlite_db, tasks):
+    from kam_console.demo import seed_demo
+
+    seed_demo(sqlite_db, scale="small", seed=1, today=dt.date(2026, 11, 23))
+    actions = make_actions(qtbot, sqlite_db, tasks, "440100")
+    dialog = actions.make_staff_dialog()
+    qtbot.addWidget(dialog)
+    assert dialog.unit_label.text() == "广州市大客户部（440100）"
+    assert dialog.position_combo.currentData() == "customer_manager"
+    example = dialog.employee_no_edit.placeholderText().removeprefix("例如：")
+    assert example == "E44002039"
+    # The example looks like the unit's real employee numbers: E, the province's two digits, six digits.
+    numbers = list(everyone(sqlite_db, "440100"))
+    assert numbers and all(re.fullmatch(r"E44\d{6}", no) for no in numbers)
+    assert re.fullmatch(r"E44\d{6}", example) and len(example) == len(numbers[0])
+    # Editing keeps the person's own position.
+    market = row(5, position="market_manager")
+    edit = StaffDialog("440100", INDUSTRIES, market, unit_name="广州市大客户部")
+    qtbot.addWidget(edit)
+    assert edit.position_combo.currentData() == "market_manager"
+    assert edit.unit_label.text() == "广州市大客户部（440100）"

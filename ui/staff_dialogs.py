@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from kam_console.models import POSITION_LABELS
-from kam_console.services.catalogues import list_industries
+from kam_console.services.catalogues import list_industries, list_units
 from kam_console.services.staff import (
     POSITION_ORDER,
     PositionGroup,
@@ -37,8 +37,15 @@ from kam_console.services.staff import (
 from ui.tasks import show_error
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DEFAULT_POSITION = "customer_manager"  # most people a unit adds are customer managers
 CodeRole = Qt.ItemDataRole.UserRole + 1
 ERROR_STYLE = "color: #c62828;"
+
+
+def example_employee_no(unit: str) -> str:
+    """An employee number as the unit's would look: E, the province's two digits, six digits."""
+    province = unit[:2] if len(unit) >= 2 and unit[:2].isdigit() else "44"
+    return f"E{province}002039"
 
 
 class _Field(QWidget):
@@ -66,7 +73,8 @@ class StaffDialog(QDialog):
     """Add a staff member to ``unit`` (``person`` None) or edit ``person``.
 
     ``industries`` are the catalogue's (code, name) pairs to offer; a person's current specialties are
-    matched by name (``StaffRow.industries`` holds names)."""
+    matched by name (``StaffRow.industries`` holds names). ``unit_name`` (e.g. 广州市大客户部) is shown
+    with the code so that it is clear where the person works."""
 
     def __init__(
         self,
@@ -74,6 +82,8 @@ class StaffDialog(QDialog):
         industries: list[tuple[str, str]],
         person: StaffRow | None = None,
         parent: QWidget | None = None,
+        *,
+        unit_name: str | None = None,
     ) -> None:
         super().__init__(parent)
         self._unit = unit
@@ -82,9 +92,13 @@ class StaffDialog(QDialog):
         editing = person is not None
         self.setWindowTitle(self.tr("编辑员工") if editing else self.tr("新增员工"))
 
+        self.unit_label = QLabel(self.tr("{0}（{1}）").format(unit_name, unit) if unit_name else unit, self)
+        self.unit_label.setObjectName("staffUnit")
+        self.unit_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.employee_no_edit = QLineEdit(self)
         self.employee_no_edit.setMaxLength(20)
-        self.employee_no_edit.setPlaceholderText(self.tr("例如：E440100001"))
+        # Employee numbers are E + the province's two digits + six digits (E44002039).
+        self.employee_no_edit.setPlaceholderText(self.tr("例如：{0}").format(example_employee_no(unit)))
         self.name_edit = QLineEdit(self)
         self.name_edit.setMaxLength(50)
         self.position_combo = QComboBox(self)
@@ -97,6 +111,7 @@ class StaffDialog(QDialog):
             for position in POSITION_ORDER:
                 if position != "head":
                     self.position_combo.addItem(POSITION_LABELS[position], position)
+            self.position_combo.setCurrentIndex(max(self.position_combo.findData(DEFAULT_POSITION), 0))
         self.industry_list = QListWidget(self)
         self.industry_list.setObjectName("staffIndustries")
         current_names = set(person.industries) if editing else set()
@@ -132,6 +147,7 @@ class StaffDialog(QDialog):
             self.email_edit.setText(person.email or "")
 
         form = QFormLayout()
+        form.addRow(self.tr("所在单位："), self.unit_label)
         form.addRow(self.tr("工号："), self.fields["employee_no"])
         form.addRow(self.tr("姓名："), self.fields["name"])
         form.addRow(self.tr("岗位："), self.position_combo)
@@ -305,18 +321,25 @@ class StaffActions(QObject):
         self._unit: str | None = None
         self._groups: list[PositionGroup] = []
         self.industries: list[tuple[str, str]] = []
+        self.unit_names: dict[str, str] = {}  # unit code → full name, for the dialogs
         self.load_industries()
 
     # --- context ----------------------------------------------------------------------------------
 
     def load_industries(self) -> None:
+        """Read the industry catalogue and the units' names in the background."""
         db = self._db
 
         def work(progress):
             with db.engine.connect() as conn:
-                return list_industries(conn, include_inactive=True)
+                return list_industries(conn, include_inactive=True), list_units(conn, include_inactive=True)
 
-        self._tasks.read(work, on_done=self.set_industries, parent=self._parent)
+        def done(result) -> None:
+            industries, units = result
+            self.unit_names = {u.code: u.name for u in units}
+            self.set_industries(industries)
+
+        self._tasks.read(work, on_done=done, parent=self._parent)
 
     def set_industries(self, industries: list[tuple[str, str]]) -> None:
         self.industries = list(industries)
@@ -339,7 +362,8 @@ class StaffActions(QObject):
     # --- dialogs (separate so tests can drive them) -------------------------------------------------
 
     def make_staff_dialog(self, person: StaffRow | None = None) -> StaffDialog:
-        return StaffDialog(self._unit or "", self.industries, person, self._parent)
+        unit = self._unit or ""
+        return StaffDialog(unit, self.industries, person, self._parent, unit_name=self.unit_names.get(unit))
 
     def make_deactivate_dialog(self, person: StaffRow, accounts: int) -> DeactivateDialog:
         return DeactivateDialog(person, accounts, self.colleagues(person), self._parent)
