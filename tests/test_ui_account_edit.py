@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
+from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import QDialog, QMessageBox
 from sqlalchemy import text
 
@@ -226,3 +227,95 @@ def test_reassign_offers_the_units_customer_managers_with_their_load(qtbot, read
     assert offered[2][1] == "王经理（M1，广州） · 负责 1 个客户"
     assert seen["current"] == "M1"
     assert state(db, account_id).manager == "M2"
+
+
+def test_units_are_picked_by_name_at_the_level_the_account_needs(qtbot, ready, monkeypatch):
+    from PySide6.QtTest import QTest
+
+    db, tasks, _ = ready
+    seen = {}
+
+    def pick(dialog):
+        owner, city = dialog.owner_edit, dialog.city_edit
+        # Created from 广州's page: a city account of 广州, shown by name.
+        seen["start"] = (dialog.level_combo.currentData(), owner.currentText(), city.currentText(), owner.text())
+        seen["city_owners"] = {owner.itemText(i) for i in range(owner.count())}
+        seen["gz_cities"] = [city.itemText(i) for i in range(city.count())]
+        dialog.level_combo.setCurrentIndex(dialog.level_combo.findData("provincial"))
+        seen["province_owners"] = [owner.itemData(i) for i in range(owner.count())]
+        owner.lineEdit().clear()
+        dialog.show()
+        QTest.keyClicks(owner.lineEdit(), "gd")  # pinyin initials of 广东
+        seen["typed_gd"] = owner.matches()
+        owner.completer().popup().hide()
+        owner.setCurrentIndex(owner.findData("440000"))
+        seen["gd_cities"] = [city.itemData(i) for i in range(city.count())]
+        city.setEditText("深圳")  # a name typed in full, not picked from the list
+        seen["city"] = city.text()
+        dialog.customer_no_edit.setText("N300")
+        dialog.name_edit.setText("广东新客户有限公司")
+        dialog.industry_combo.setCurrentIndex(dialog.industry_combo.findData("TRN"))
+        return QDialog.DialogCode.Accepted
+
+    script(monkeypatch, AccountEditDialog, [pick])
+    editor = AccountEditor(db, tasks)
+    with qtbot.waitSignal(editor.saved, timeout=10_000) as blocker:
+        editor.create("440100")
+    assert seen["start"] == ("city", "广州（440100）", "广州（440100）", "440100")
+    assert "广州（440100）" in seen["city_owners"] and "深圳（440300）" in seen["city_owners"]
+    assert not any(label.endswith("（440000）") or label.endswith("（000000）") for label in seen["city_owners"])
+    assert seen["gz_cities"] == ["广州（440100）"]  # a city account of 广州 is served in 广州
+    assert "440000" in seen["province_owners"] and all(c.endswith("0000") for c in seen["province_owners"])
+    assert "000000" not in seen["province_owners"]
+    assert seen["typed_gd"] == ["广东（440000）"]
+    assert "440100" in seen["gd_cities"] and "440300" in seen["gd_cities"]
+    assert all(c.startswith("44") for c in seen["gd_cities"])  # only 广东's cities
+    assert seen["city"] == "440300"
+    created = state(db, blocker.args[0])
+    assert (created.data.level, created.data.owner_unit, created.data.serving_city) == (
+        "provincial",
+        "440000",
+        "440300",
+    )
+
+
+def test_picking_from_the_completion_list_chooses_the_unit(qtbot):
+    from kam_console.services.catalogues import UnitChoice
+
+    units = [
+        UnitChoice("440100", "广州市大客户部", "广州", "city", "000000/440000/440100", True, "gz"),
+        UnitChoice("360700", "赣州市大客户部", "赣州", "city", "000000/360000/360700", True, "gz"),
+        UnitChoice("440300", "深圳市大客户部", "深圳", "city", "000000/440000/440300", True, "sz"),
+    ]
+    dialog = AccountEditDialog([("TRN", "交通物流")], units=units)
+    qtbot.addWidget(dialog)
+    dialog.level_combo.setCurrentIndex(dialog.level_combo.findData("city"))
+    dialog.show()
+    city = dialog.city_edit
+    from PySide6.QtTest import QTest
+
+    QTest.keyClicks(city.lineEdit(), "gz")
+    assert city.matches() == ["广州（440100）", "赣州（360700）"]
+    completer = city.completer()
+    completer.activated[QModelIndex].emit(completer.completionModel().index(1, 0))
+    assert (city.currentText(), city.text()) == ("赣州（360700）", "360700")
+    city.setEditText("4403")  # part of a code names no unit: passed on for the save to report
+    assert city.text() == "4403"
+    city.setText("440300")
+    assert city.currentText() == "深圳（440300）"
+
+
+def test_read_only_customer_number_looks_read_only(qtbot, ready):
+    from PySide6.QtGui import QPalette
+
+    db, _, account_id = ready
+    dialog = AccountEditDialog([("TRN", "交通物流")], state(db, account_id))
+    qtbot.addWidget(dialog)
+    edit = dialog.customer_no_edit
+    assert edit.isReadOnly() and not edit.hasFrame()
+    palette = edit.palette()
+    assert palette.color(QPalette.ColorRole.Base) == palette.color(QPalette.ColorRole.Window)
+    assert dialog.owner_edit.text() == "440100" and dialog.city_edit.text() == "440100"
+    new = AccountEditDialog([("TRN", "交通物流")])
+    qtbot.addWidget(new)
+    assert not new.customer_no_edit.isReadOnly() and new.customer_no_edit.hasFrame()

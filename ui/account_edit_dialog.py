@@ -9,7 +9,10 @@ changed, saves nothing and reloads the account.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+import re
+
+from PySide6.QtCore import QCoreApplication, QObject, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -23,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kam_console.models import ACCOUNT_LEVEL_LABELS, ACCOUNT_STATUS_LABELS
+from kam_console.models import ACCOUNT_LEVEL_LABELS, ACCOUNT_STATUS_LABELS, OWNER_LEVEL_OF
 from kam_console.services.account_edit import (
     FIELD_LABELS,
     AccountInput,
@@ -36,11 +39,14 @@ from kam_console.services.account_edit import (
     update_account,
 )
 from kam_console.services.assignment import ManagerCandidate, account_manager_candidates
-from kam_console.services.catalogues import list_industries
+from kam_console.services.catalogues import UnitChoice, list_industries, list_units
 from ui.staff_dialogs import ERROR_STYLE, _Field
 from ui.tasks import show_error
 
 UNASSIGNED = "暂不指定（未分配）"
+SearchRole = Qt.ItemDataRole.UserRole + 2
+LABEL_RE = re.compile(r"^.*（(\w+)）$")  # 「广州（440100）」 -> 440100
+ACCOUNT_LEVEL_OF_UNIT = {unit_level: account_level for account_level, unit_level in OWNER_LEVEL_OF.items()}
 
 
 def _select(combo: QComboBox, value: str | None) -> None:
@@ -53,8 +59,108 @@ def _shown(value: object) -> str:
     return "（空）" if value in (None, "") else str(value)
 
 
+class UnitPicker(QComboBox):
+    """Choose a unit by name: an editable list of units shown as 「广州（440100）」; typing part of a name, a
+    code or pinyin initials (gz) narrows the list. :meth:`text` is the chosen unit's code — or what was
+    typed when it names no unit, so that the save reports it next to the field — and :meth:`setText`
+    takes a code (the units' names come from :meth:`set_known`)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.setMaxVisibleItems(16)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(14)
+        self._known: dict[str, UnitChoice] = {}
+        self._choices: list[UnitChoice] = []
+        self.matches_model = QSortFilterProxyModel(self)
+        self.matches_model.setSourceModel(self.model())
+        self.matches_model.setFilterRole(SearchRole)
+        self.matches_model.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer = QCompleter(self.matches_model, self)
+        completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setMaxVisibleItems(12)
+        self.setCompleter(completer)
+        self.lineEdit().textEdited.connect(self._typed)
+
+    def set_known(self, units: list[UnitChoice]) -> None:
+        """Every unit that a value may name (for its label), whether offered or not."""
+        self._known = {u.code: u for u in units}
+
+    def set_choices(self, units: list[UnitChoice]) -> None:
+        """The units offered; the current value stays as it is."""
+        if [u.code for u in units] == [u.code for u in self._choices]:
+            return
+        current = self.text()
+        self._choices = list(units)
+        blocked = self.blockSignals(True)
+        try:
+            self.clear()
+            for unit in units:
+                self.addItem(unit.label, unit.code)
+                index = self.count() - 1
+                self.setItemData(index, f"{unit.code} {unit.short_name} {unit.name} {unit.initials}", SearchRole)
+                self.setItemData(index, unit.name, Qt.ItemDataRole.ToolTipRole)
+            self.setText(current)
+        finally:
+            self.blockSignals(blocked)
+
+    def unit(self) -> UnitChoice | None:
+        """The unit the value names, if it is a known one."""
+        return self._known.get(self.text())
+
+    def matches(self) -> list[str]:
+        """The labels offered for what has been typed."""
+        model = self.matches_model
+        return [model.index(row, 0).data() for row in range(model.rowCount())]
+
+    def text(self) -> str:
+        typed = self.currentText().strip()
+        if not typed:
+            return ""
+        index = self.findText(typed, Qt.MatchFlag.MatchFixedString)
+        if index >= 0:
+            return self.itemData(index)
+        label = LABEL_RE.match(typed)
+        if label:
+            return label.group(1)
+        for units in (self._choices, list(self._known.values())):
+            named = {u.code for u in units if typed in (u.code, u.short_name, u.name)}
+            if len(named) == 1:
+                return named.pop()
+        return typed
+
+    def setText(self, value: str | None) -> None:  # noqa: N802 - like QLineEdit's
+        value = (value or "").strip()
+        index = self.findData(value) if value else -1
+        if index >= 0:
+            self.setCurrentIndex(index)
+            return
+        self.setCurrentIndex(-1)
+        known = self._known.get(value)
+        self.setEditText(known.label if known is not None else value)
+
+    def _typed(self, text: str) -> None:
+        self.matches_model.setFilterFixedString(text.strip())
+        if text.strip() and self.matches_model.rowCount():
+            self.completer().complete()
+
+
+def look_read_only(edit: QLineEdit) -> None:
+    """A line that cannot be edited, and looks it: no frame, the window's background."""
+    edit.setReadOnly(True)
+    edit.setFrame(False)
+    palette = edit.palette()
+    palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+    edit.setPalette(palette)
+    edit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+
+
 class AccountEditDialog(QDialog):
-    """New account (``state`` None) or edit ``state``; ``industries`` are (code, name) pairs."""
+    """New account (``state`` None) or edit ``state``; ``industries`` are (code, name) pairs, ``units`` the
+    units the owner and serving-city pickers offer (by level and area) and name."""
 
     def __init__(
         self,
@@ -63,9 +169,11 @@ class AccountEditDialog(QDialog):
         parent: QWidget | None = None,
         *,
         unit_code: str | None = None,
+        units: list[UnitChoice] | None = None,
     ) -> None:
         super().__init__(parent)
         self.creating = state is None
+        self._units = [u for u in units or [] if u.active]
         self.setWindowTitle(self.tr("新建客户") if self.creating else self.tr("编辑客户"))
         self.customer_no_edit = QLineEdit(self)
         self.customer_no_edit.setMaxLength(40)
@@ -77,10 +185,18 @@ class AccountEditDialog(QDialog):
         self.level_combo = QComboBox(self)
         for code, label in ACCOUNT_LEVEL_LABELS.items():
             self.level_combo.addItem(label, code)
-        self.owner_edit = QLineEdit(self)
-        self.owner_edit.setPlaceholderText(self.tr("单位代码，例如：440100"))
-        self.city_edit = QLineEdit(self)
-        self.city_edit.setPlaceholderText(self.tr("地市级单位代码，例如：440100"))
+        self.owner_edit = UnitPicker(self)
+        self.owner_edit.setObjectName("ownerUnit")
+        self.owner_edit.lineEdit().setPlaceholderText(self.tr("输入单位名称、代码或拼音首字母"))
+        self.owner_edit.setToolTip(
+            self.tr("按客户级别：全国性客户归属集团，省级客户归属省级单位，地市级客户归属地市级单位")
+        )
+        self.city_edit = UnitPicker(self)
+        self.city_edit.setObjectName("servingCity")
+        self.city_edit.lineEdit().setPlaceholderText(self.tr("输入地市名称、代码或拼音首字母"))
+        self.city_edit.setToolTip(self.tr("地市级单位，在归属单位的辖区内"))
+        for picker in (self.owner_edit, self.city_edit):
+            picker.set_known(list(units or []))
         self.parent_edit = QLineEdit(self)
         self.parent_edit.setPlaceholderText(self.tr("可不填"))
         self.status_combo = QComboBox(self)
@@ -105,8 +221,8 @@ class AccountEditDialog(QDialog):
             "name": self.tr("客户名称："),
             "industry": self.tr("行业："),
             "level": self.tr("客户级别："),
-            "owner_unit": self.tr("归属单位代码："),
-            "serving_city": self.tr("服务地市代码："),
+            "owner_unit": self.tr("归属单位："),
+            "serving_city": self.tr("服务地市："),
             "parent": self.tr("上级客户编号："),
             "status": self.tr("状态："),
             "address": self.tr("地址："),
@@ -133,17 +249,43 @@ class AccountEditDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(480)
 
+        self._update_owner_choices()
+        self.level_combo.currentIndexChanged.connect(self._update_owner_choices)
+        self.owner_edit.currentTextChanged.connect(self._update_city_choices)
         if state is not None:
             self.customer_no_edit.setText(state.customer_no)
-            self.customer_no_edit.setReadOnly(True)
+            look_read_only(self.customer_no_edit)
+            self.customer_no_edit.setToolTip(self.tr("客户编号建档后不能修改"))
             self.set_values(state.data)
         else:
             _select(self.status_combo, "active")
             if unit_code:
-                self.owner_edit.setText(unit_code)
-                if len(unit_code) == 6 and unit_code.endswith("00") and not unit_code.endswith("0000"):
-                    self.city_edit.setText(unit_code)
-                    _select(self.level_combo, "city")
+                self._start_from(unit_code)
+
+    def _start_from(self, unit_code: str) -> None:
+        """A new account of the unit whose page it is created from: owned by it, at its level."""
+        known = {u.code: u for u in self._units}
+        unit = known.get(unit_code)
+        if unit is not None:
+            level = ACCOUNT_LEVEL_OF_UNIT.get(unit.level)
+        else:  # names not loaded: a city code is 6 digits ending in 00 but not 0000
+            is_city = len(unit_code) == 6 and unit_code.endswith("00") and not unit_code.endswith("0000")
+            level = "city" if is_city else None
+        if level is not None:
+            _select(self.level_combo, level)
+        self.owner_edit.setText(unit_code)
+        if level == "city":
+            self.city_edit.setText(unit_code)
+
+    def _update_owner_choices(self, _index: int = -1) -> None:
+        wanted = OWNER_LEVEL_OF.get(self.level_combo.currentData())
+        self.owner_edit.set_choices([u for u in self._units if u.level == wanted])
+        self._update_city_choices()
+
+    def _update_city_choices(self, _text: str = "") -> None:
+        owner = self.owner_edit.unit()
+        cities = [u for u in self._units if u.level == "city" and (owner is None or u.within(owner.path))]
+        self.city_edit.set_choices(cities)
 
     def set_values(self, data: AccountInput) -> None:
         self.name_edit.setText(data.name)
@@ -259,11 +401,12 @@ class AccountEditor(QObject):
         self._db = db
         self._tasks = tasks
         self._parent = parent
+        self.units: list[UnitChoice] = []  # for the unit pickers, read with the industries
 
     # --- dialogs (separate so tests can drive them) ---------------------------------------------
 
     def make_edit_dialog(self, industries, state=None, unit_code=None) -> AccountEditDialog:
-        return AccountEditDialog(industries, state, self._parent, unit_code=unit_code)
+        return AccountEditDialog(industries, state, self._parent, unit_code=unit_code, units=self.units)
 
     def make_reassign_dialog(self, managers, current) -> ReassignDialog:
         return ReassignDialog(managers, current, self._parent)
@@ -284,14 +427,14 @@ class AccountEditor(QObject):
         def work(progress):
             with db.engine.connect() as conn:
                 state = load_account(conn, account_id=account_id) if account_id is not None else None
-                return state, list_industries(conn, include_inactive=True)
+                return state, list_industries(conn, include_inactive=True), list_units(conn, include_inactive=True)
 
-        self._tasks.read(
-            work,
-            on_done=lambda result: on_done(*result),
-            error_title=self.tr("无法读取客户"),
-            parent=self._parent,
-        )
+        def done(result) -> None:
+            state, industries, units = result
+            self.units = units
+            on_done(state, industries)
+
+        self._tasks.read(work, on_done=done, error_title=self.tr("无法读取客户"), parent=self._parent)
 
     # --- edit / create ----------------------------------------------------------------------------
 
