@@ -220,6 +220,61 @@ def test_rare_characters_are_stored_and_found(db):
         assert got.count(name) == 1 and got == sorted(got)
 
 
+@pytest.mark.db
+def test_a_units_queue_is_what_it_owns_below_it_unassigned_and_not_churned(db, monkeypatch):
+    """``owned_within`` + ``unassigned`` + ``exclude_churned``: the accounts owned by the unit or a unit below it
+    that nobody is responsible for and that have not churned — the rule's "unassigned" conflicts, no more."""
+    from kam_console.services.responsibility import manager_conflicts
+
+    seed(db)
+    with db.engine.begin() as conn:
+        # Unassigned churned accounts, and accounts served in 广州 but owned above it, besides the demo's own.
+        conn.execute(
+            text(
+                "UPDATE account SET manager_id = NULL WHERE id IN (SELECT a.id FROM account a JOIN org_unit c"
+                " ON c.id = a.serving_city_id WHERE c.code = '440100' ORDER BY a.id LIMIT 40)"
+            )
+        )
+        conn.execute(
+            text(
+                "DELETE FROM account_manager_history WHERE account_id IN"
+                " (SELECT id FROM account WHERE manager_id IS NULL)"
+            )
+        )
+    with db.engine.connect() as conn:
+        truth = read_truth(conn)
+        paths = dict(conn.execute(text("SELECT id, path FROM org_unit")).all())
+        served_in_guangzhou_owned_above = [
+            t for t in truth if t.city_code == "440100" and t.owner_code != "440100" and t.manager_id is None
+        ]
+        assert served_in_guangzhou_owned_above, "the data must hold accounts the old scope counted wrongly"
+        assert any(t.status == "churned" and t.manager_id is None for t in truth)
+        for short_list in (0, 10**9):
+            monkeypatch.setattr(svc, "SHORT_LIST", short_list)
+            for unit in ("000000", "440000", "440100", "540000"):
+                path = paths[next(t.owner_id for t in truth if t.owner_code == unit)]
+
+                def keep(t, path=path):
+                    owned = paths[t.owner_id] == path or paths[t.owner_id].startswith(path + "/")
+                    return owned and t.manager_id is None and t.status != "churned"
+
+                for sort in ("customer_no", "city", "status"):
+                    query = AccountQuery(unit=unit, owned_within=True, unassigned=True, exclude_churned=True, sort=sort)
+                    assert ids_of(page_through(conn, query)) == expected_ids(truth, query, keep), (unit, sort)
+                queue = AccountQuery(unit=unit, owned_within=True, unassigned=True, exclude_churned=True)
+                conflicts = manager_conflicts(conn, unit=unit, limit=None)
+                assert count_accounts(conn, queue) == sum(c.kind == "unassigned" for c in conflicts), unit
+                assert set(ids_of(page_through(conn, queue))) == {
+                    c.account_id for c in conflicts if c.kind == "unassigned"
+                }
+        # owned_within alone: everything owned in the subtree, whatever its manager or status
+        query = AccountQuery(unit="440000", owned_within=True, sort="level")
+        keep = lambda t: paths[t.owner_id].startswith("000000/440000")  # noqa: E731
+        assert ids_of(page_through(conn, query)) == expected_ids(truth, query, keep)
+        assert count_accounts(conn, AccountQuery(owned_within=True)) == len(truth)
+        assert count_accounts(conn, AccountQuery(exclude_churned=True)) == sum(t.status != "churned" for t in truth)
+
+
 # --- order, scope and filters (SQLite demo) ------------------------------------------------------
 
 
@@ -368,6 +423,7 @@ def test_errors_are_typed_and_readable(conn):
         (ValidationError, AccountQuery(level="galactic"), "客户级别"),
         (ValidationError, AccountQuery(status="sleeping"), "客户状态"),
         (ValidationError, AccountQuery(manager="E00000001", unassigned=True), "未分配"),
+        (ValidationError, AccountQuery(owned_only=True, owned_within=True), "下级单位"),
         (ValidationError, AccountQuery(month=202613), "月份"),
     ]
     for error, query, text_part in cases:

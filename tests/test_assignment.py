@@ -145,3 +145,21 @@ def test_candidates_for_several_accounts_cover_each_accounts_city(ready):
         assert got[0].employee_no == "G2"  # both are transport accounts: the specialist first
         with pytest.raises(NotFound):
             candidates_for_accounts(conn, account_ids=[10**9])
+
+
+def test_the_pickers_columns_use_the_staff_tabs_terms(ready, qtbot):
+    """The picker names a manager's industries 专长行业, as the staff tab and the staff dialogs do."""
+    from ui.assign_dialog import COL_INDUSTRIES, AssignManagersDialog
+
+    db, ids = ready
+    with db.engine.connect() as conn:
+        candidates = candidates_for_accounts(conn, account_ids=[ids["A1"]])
+    dialog = AssignManagersDialog(candidates, 1)
+    qtbot.addWidget(dialog)
+    table = dialog.table
+    assert table.horizontalHeaderItem(COL_INDUSTRIES).text() == "专长行业"
+    specialist = next(row for row, c in enumerate(dialog.candidates) if c.fits_industry)
+    assert table.item(specialist, COL_INDUSTRIES).toolTip() == "专长行业包括这些客户所在的行业"
+    texts = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    texts += [table.item(r, c).toolTip() for r in range(table.rowCount()) for c in range(table.columnCount())]
+    assert not any("擅长" in text for text in texts)

@@ -102,10 +102,21 @@ def test_headers_in_chinese_with_the_money_column_right_aligned(model):
         "服务地市",
         "负责客户经理",
         "状态",
-        "上月收入（元）",
+        "最新月收入（元）",  # which month is not known before a page was read
     ]
     assert model.headerData(COL_REVENUE, Qt.Orientation.Horizontal, ALIGN) == RIGHT
     assert model.headerData(COL_NAME, Qt.Orientation.Horizontal, ALIGN) == LEFT
+
+
+def test_revenue_header_names_the_month_the_rows_show(qtbot, model, fake):
+    with qtbot.waitSignal(model.headerDataChanged) as blocker:
+        model.fetchMore(QModelIndex())
+    assert blocker.args == [Qt.Orientation.Horizontal, COL_REVENUE, COL_REVENUE]
+    assert model.month == 202610
+    assert model.headerData(COL_REVENUE, Qt.Orientation.Horizontal) == "2026-10收入（元）"
+    assert model.headerData(COL_REVENUE, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == "2026年10月的收入"
+    with qtbot.assertNotEmitted(model.headerDataChanged):
+        model.fetchMore(QModelIndex())  # the same month again: nothing to repaint
 
 
 def test_row_count_grows_a_page_at_a_time(model, fake):
@@ -202,6 +213,31 @@ def test_sorting_starts_again_from_the_first_page_in_the_database(qtbot, model, 
     assert len(fake.calls) == calls and model.rowCount() == 20
     model.sort(COL_NAME)
     assert fake.calls[-1][0].sort == "name" and not fake.calls[-1][0].descending
+
+
+def test_a_view_switching_sorting_on_keeps_the_querys_order(qtbot, fake):
+    """A view repeats its sort indicator's order when sorting is switched on, before any row is loaded: the
+    query's own order stands, and nothing is read for it."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QTableView
+
+    model = AccountTableModel(fake, AccountQuery(unit="440100"))
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.horizontalHeader().setSortIndicator(model.sort_column(), model.sort_order())
+    view.setSortingEnabled(True)
+    assert (model.query.sort, model.query.descending) == ("customer_no", False) and fake.calls == []
+    model.set_query(AccountQuery(unit="440000"))
+    assert texts(model, COL_CUSTOMER_NO) == [f"KA{i:06d}" for i in range(1, 21)]
+    view.show()
+    qtbot.waitExposed(view)
+    header = view.horizontalHeader()
+    at = QPoint(header.sectionViewportPosition(COL_CUSTOMER_NO) + 10, header.height() // 2)
+    QTest.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=at)  # the user asks for descending
+    assert model.query.descending and fake.calls[-1] == (model.query, None)
+    assert texts(model, COL_CUSTOMER_NO)[0] == "KA000045"
 
 
 def test_set_query_keeps_nothing_of_the_previous_list(model, fake):

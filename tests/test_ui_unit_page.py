@@ -207,14 +207,16 @@ def test_unassigned_queue_is_counted_and_worked_off_by_assigning_several_account
     with sqlite_db.engine.begin() as conn:
         conn.execute(
             text(
-                "UPDATE account SET manager_id = NULL WHERE id IN (SELECT a.id FROM account a JOIN org_unit c"
-                " ON c.id = a.serving_city_id WHERE c.code = '440100' ORDER BY a.customer_no LIMIT 3)"
+                "UPDATE account SET manager_id = NULL WHERE id IN (SELECT a.id FROM account a JOIN org_unit o"
+                " ON o.id = a.owner_unit_id WHERE o.code = '440100' AND a.status <> 'churned'"
+                " ORDER BY a.customer_no LIMIT 3)"
             )
         )
+        # 广州 owns its accounts and has no units below it: its queue is its own accounts awaiting a manager
         queue = conn.execute(
             text(
-                "SELECT COUNT(*) FROM account a JOIN org_unit c ON c.id = a.serving_city_id"
-                " WHERE c.code = '440100' AND a.manager_id IS NULL"
+                "SELECT COUNT(*) FROM account a JOIN org_unit o ON o.id = a.owner_unit_id"
+                " WHERE o.code = '440100' AND a.manager_id IS NULL AND a.status <> 'churned'"
             )
         ).scalar()
         manager = conn.execute(
@@ -227,6 +229,7 @@ def test_unassigned_queue_is_counted_and_worked_off_by_assigning_several_account
     assert accounts.queue_button.isVisibleTo(accounts) and accounts.queue_button.text() == f"待分配：{queue} 个"
     accounts.queue_button.click()  # opens the queue: only unassigned accounts
     assert accounts.unassigned.isChecked() and not accounts.manager.isEnabled()
+    assert accounts.scope.currentText() == "本单位及下级单位归属的客户"
     qtbot.waitUntil(lambda: accounts.model.rowCount() == queue and not accounts.model.is_loading(), timeout=10_000)
     assert all(accounts.model.row_at(r).manager is None for r in range(queue))
     assert not accounts.assign_button.isEnabled()  # nothing selected yet
@@ -298,3 +301,153 @@ def test_industry_and_manager_filters_narrow_the_list(qtbot, demo_window, sqlite
     qtbot.waitUntil(lambda: accounts.count_label.text() == f"共 {expected:,} 个客户", timeout=10_000)
     qtbot.waitUntil(lambda: accounts.model.rowCount() == expected and not accounts.model.is_loading(), timeout=10_000)
     assert {accounts.model.row_at(r).manager_no for r in range(expected)} == {manager}
+
+
+def test_accounts_open_in_customer_number_order_and_headers_sort_in_the_database(qtbot, demo_window, sqlite_db):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from sqlalchemy import text
+
+    from ui.account_table_model import COL_CUSTOMER_NO, COL_OWNER_UNIT
+
+    accounts = _accounts_tab(qtbot, demo_window, "440100")
+    with sqlite_db.engine.connect() as conn:
+        numbers = list(
+            conn.execute(
+                text(
+                    "SELECT a.customer_no FROM account a JOIN org_unit c ON c.id = a.serving_city_id"
+                    " WHERE c.code = '440100' ORDER BY a.customer_no"
+                )
+            ).scalars()
+        )
+    header = accounts.view.horizontalHeader()
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (
+        COL_CUSTOMER_NO,
+        Qt.SortOrder.AscendingOrder,
+    )
+    assert not accounts.model.query.descending
+    shown = [accounts.model.row_at(r).customer_no for r in range(accounts.model.rowCount())]
+    assert shown == numbers[: len(shown)] and len(shown) == min(len(numbers), 200)
+
+    def click(column):
+        at = QPoint(header.sectionViewportPosition(column) + 10, header.height() // 2)
+        QTest.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=at)
+
+    click(COL_CUSTOMER_NO)  # the second order: read again from the database, newest numbers first
+    assert accounts.model.query.descending
+    qtbot.waitUntil(lambda: accounts.model.rowCount() > 0 and not accounts.model.is_loading(), timeout=10_000)
+    shown = [accounts.model.row_at(r).customer_no for r in range(accounts.model.rowCount())]
+    assert shown == numbers[::-1][: len(shown)]
+    click(COL_OWNER_UNIT)  # not sortable: the list and its sort mark stay as they are
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (
+        COL_CUSTOMER_NO,
+        Qt.SortOrder.DescendingOrder,
+    )
+    assert accounts.model.query.descending and accounts.model.query.sort == "customer_no"
+
+
+def test_queue_is_the_units_unassigned_conflicts_and_the_list_shows_exactly_it(qtbot, demo_window, sqlite_db):
+    """The 待分配 count, the rows the queue shows and the 责任冲突 tab's unassigned accounts are the same, for a
+    city, a province and the group — even with unassigned churned accounts and, in 广州, unassigned accounts
+    served there but owned by 广东 or the group (which 广东 and the group answer for, not 广州)."""
+    from sqlalchemy import text
+
+    from kam_console.services.responsibility import manager_conflicts
+
+    with sqlite_db.engine.begin() as conn:
+        for owner_level, churned in (("province", False), ("group", False), ("city", True)):
+            acc = conn.execute(
+                text(
+                    "SELECT a.id FROM account a JOIN org_unit o ON o.id = a.owner_unit_id JOIN org_unit c"
+                    " ON c.id = a.serving_city_id WHERE c.code = '440100' AND o.level = :level"
+                    " AND (a.status = 'churned') = :churned AND a.manager_id IS NOT NULL ORDER BY a.id LIMIT 1"
+                ),
+                {"level": owner_level, "churned": churned},
+            ).scalar()
+            assert acc is not None, (owner_level, churned)
+            conn.execute(text("UPDATE account SET manager_id = NULL WHERE id = :a"), {"a": acc})
+            conn.execute(
+                text("UPDATE account_manager_history SET valid_to = :d WHERE account_id = :a AND valid_to IS NULL"),
+                {"a": acc, "d": "2026-11-01"},
+            )
+
+    def check(code: str) -> None:
+        with sqlite_db.engine.connect() as conn:
+            unassigned = {
+                c.account_id for c in manager_conflicts(conn, unit=code, limit=None) if c.kind == "unassigned"
+            }
+        assert unassigned, code
+        queue = len(unassigned)
+        accounts = _accounts_tab(qtbot, demo_window, code)
+        # filters of the user's own, which the queue sets aside
+        accounts.status.setCurrentIndex(accounts.status.findData("dormant"))
+        accounts.search.setText("公司")
+        qtbot.waitUntil(
+            lambda: accounts.model.query.search == "公司" and accounts.count_label.text().startswith(("共", "没有")),
+            timeout=10_000,
+        )
+        qtbot.waitUntil(lambda: accounts.queue_button.text() == f"待分配：{queue:,} 个", timeout=10_000)
+        assert accounts.queue_button.isVisibleTo(accounts)
+        accounts.queue_button.click()
+        assert accounts.scope.currentText() == "本单位及下级单位归属的客户" and accounts.unassigned.isChecked()
+        assert accounts.search.text() == "" and accounts.status.currentData() is None
+        qtbot.waitUntil(
+            lambda: accounts.count_label.text() == f"共 {queue:,} 个客户" and not accounts.model.is_loading(),
+            timeout=10_000,
+        )
+        accounts.model.fetch_all()
+        assert {accounts.model.row_at(r).id for r in range(accounts.model.rowCount())} == unassigned, code
+        assert not accounts.queue_button.isVisibleTo(accounts)  # the list is the queue
+        accounts.unassigned.setChecked(False)  # back to a list of everything for the next unit
+        accounts.scope.setCurrentIndex(0)
+
+    for code in ("440100", "440000", "000000"):
+        check(code)
+
+
+@pytest.fixture
+def app_font(qapp, monkeypatch):
+    """The application font as the app sets it up (the bundled Chinese font here), for measuring widths; the
+    old font is restored afterwards. Ask for it before ``demo_window``."""
+    from ui.fonts import ENV_UI_FONT, setup_application_font
+
+    font = qapp.font()
+    monkeypatch.setenv(ENV_UI_FONT, "bundled")
+    setup_application_font(qapp)
+    yield
+    qapp.setFont(font)
+
+
+def test_every_column_fits_its_content_and_the_revenue_column_is_on_screen(qtbot, app_font, demo_window):
+    from PySide6.QtCore import Qt
+
+    from ui.account_table_model import COL_NAME, COL_REVENUE
+
+    typical = [  # what each column typically holds, in column order
+        "KA4403000001201",
+        "中国石化销售股份有限公司广东石油分公司",  # a national account's branch
+        "地市级",
+        "医疗卫生",
+        "乌鲁木齐",
+        "乌鲁木齐",
+        "欧阳明哲",
+        "在网",
+        "12,345,678.90",
+    ]
+    demo_window.resize(1280, 800)
+    accounts = _accounts_tab(qtbot, demo_window, "440100")
+    view, header = accounts.view, accounts.view.horizontalHeader()
+    qtbot.waitUntil(lambda: view.viewport().width() > 0 and view.isVisible(), timeout=5_000)
+    metrics = view.fontMetrics()
+    for column, sample in enumerate(typical):
+        assert view.columnWidth(column) >= metrics.horizontalAdvance(sample) + 8, (column, view.columnWidth(column))
+        title = accounts.model.headerData(column, Qt.Orientation.Horizontal)
+        assert view.columnWidth(column) >= header.fontMetrics().horizontalAdvance(title), column
+    assert accounts.model.headerData(COL_REVENUE, Qt.Orientation.Horizontal) == "2026-10收入（元）"
+    # at the default window size the whole table, the revenue column included, is on screen
+    assert header.sectionViewportPosition(COL_REVENUE) + header.sectionSize(COL_REVENUE) <= view.viewport().width()
+    assert header.sectionViewportPosition(COL_REVENUE) >= 0 and not view.horizontalScrollBar().isVisible()
+    # a name too long for its column keeps its full text in the tooltip
+    longest = max(range(accounts.model.rowCount()), key=lambda r: len(accounts.model.row_at(r).name))
+    index = accounts.model.index(longest, COL_NAME)
+    assert index.data(Qt.ItemDataRole.ToolTipRole) == accounts.model.row_at(longest).name

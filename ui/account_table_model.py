@@ -66,8 +66,9 @@ HEADERS = (
     QT_TRANSLATE_NOOP("AccountTableModel", "服务地市"),
     QT_TRANSLATE_NOOP("AccountTableModel", "负责客户经理"),
     QT_TRANSLATE_NOOP("AccountTableModel", "状态"),
-    QT_TRANSLATE_NOOP("AccountTableModel", "上月收入（元）"),
+    QT_TRANSLATE_NOOP("AccountTableModel", "最新月收入（元）"),  # until a page says which month it is
 )
+REVENUE_OF_MONTH = QT_TRANSLATE_NOOP("AccountTableModel", "{0}收入（元）")  # {0}: the month, as 2026-10
 UNASSIGNED = QT_TRANSLATE_NOOP("AccountTableModel", "未分配")
 
 # The service's sort for each column; the owning unit has none (the list is not ordered by owner).
@@ -93,6 +94,13 @@ _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate(_CONTEXT, text)
+
+
+def revenue_header(month: int | None) -> str:
+    """The revenue column's header: the month its figures are of (2026-10收入（元）), or 最新月收入（元）."""
+    if not month:
+        return _tr(HEADERS[COL_REVENUE])
+    return _tr(REVENUE_OF_MONTH).format(f"{month // 100}-{month % 100:02d}")
 
 
 def database_fetcher(db: Database, *, page_size: int = 200) -> Fetcher:
@@ -138,7 +146,8 @@ class AccountTableModel(QAbstractTableModel):
 
     @property
     def month(self) -> int | None:
-        """The month (YYYYMM) whose revenue the revenue column shows, once a page has been read."""
+        """The month (YYYYMM) whose revenue the revenue column shows (and its header names), once a page
+        has been read."""
         return self._month
 
     def set_query(self, query: AccountQuery) -> None:
@@ -160,13 +169,14 @@ class AccountTableModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Re-run the list from its first page in the column's order (the owning unit is not sortable).
-        Asking again for the order already shown changes nothing once rows are loaded: views repeat
-        their current sort when sorting is switched on."""
+        Asking for the order the query already has changes nothing, loaded or not: views repeat their
+        sort indicator's order when sorting is switched on, and that must neither re-read the list nor
+        override the query's order (``refresh`` reads it again)."""
         sort = SORT_OF_COLUMN.get(column)
         if sort is None:
             return
         descending = order == Qt.SortOrder.DescendingOrder
-        if (sort, descending) != (self._query.sort, self._query.descending) or not self._rows:
+        if (sort, descending) != (self._query.sort, self._query.descending):
             self.set_query(replace(self._query, sort=sort, descending=descending))
 
     def sort_column(self) -> int:
@@ -219,7 +229,9 @@ class AccountTableModel(QAbstractTableModel):
         self._loading = False
         self._cursor = page.next_cursor
         self._exhausted = page.next_cursor is None
-        self._month = page.month
+        if page.month != self._month:
+            self._month = page.month
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, COL_REVENUE, COL_REVENUE)
         if page.rows:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
@@ -251,7 +263,7 @@ class AccountTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < COLUMN_COUNT:
             return super().headerData(section, orientation, role)
         if role == Qt.ItemDataRole.DisplayRole:
-            return _tr(HEADERS[section])
+            return revenue_header(self._month) if section == COL_REVENUE else _tr(HEADERS[section])
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(_RIGHT if section == COL_REVENUE else _LEFT)
         if role == Qt.ItemDataRole.ToolTipRole and section == COL_REVENUE and self._month:

@@ -45,7 +45,7 @@ class AssignManagersDialog(QDialog):
         self.table = QTableWidget(len(self.candidates), 5, self)
         self.table.setObjectName("candidateTable")
         self.table.setHorizontalHeaderLabels(
-            [self.tr("姓名"), self.tr("工号"), self.tr("所在单位"), self.tr("擅长行业"), self.tr("已负责客户")]
+            [self.tr("姓名"), self.tr("工号"), self.tr("所在单位"), self.tr("专长行业"), self.tr("已负责客户")]
         )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -60,7 +60,7 @@ class AssignManagersDialog(QDialog):
                 if column == COL_ACCOUNTS:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c.fits_industry:
-                    item.setToolTip(self.tr("擅长这些客户所在的行业"))
+                    item.setToolTip(self.tr("专长行业包括这些客户所在的行业"))
                 self.table.setItem(row, column, item)
         self.empty = QLabel(
             self.tr("这些客户的归属单位和服务地市没有在岗的客户经理。请先在“员工”页添加客户经理。"), self

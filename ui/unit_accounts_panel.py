@@ -1,18 +1,21 @@
-"""The accounts of a unit, as a tab of its page: served in its area or owned by it, with filters
-(level, industry, status, responsible manager, unassigned) and a search box (customer number, name or
-pinyin initials — typing `zgsh` finds 中国石化…). The list pages on demand from the database on a worker
+"""The accounts of a unit, as a tab of its page: served in its area, owned by it, or owned by it and the
+units below it, with filters (level, industry, status, responsible manager, unassigned) and a search box
+(customer number, name or pinyin initials — typing `zgsh` finds 中国石化…). The list opens in customer
+number order; clicking a header sorts by that column in the database. It pages on demand on a worker
 thread (ui.account_table_model), so the whole country's list opens as fast as a city's; the count comes
 from a background read.
 
-The unit's queue of unassigned accounts is one click away (the 待分配 button shows how many there are);
-selected accounts — one or many — are handed to a customer manager with 指定负责客户经理… (ui.assign_dialog).
+The unit's queue of accounts awaiting a responsible manager is one click away: the 待分配 button counts the
+accounts the unit answers for (owned by it or a unit below it) that nobody is responsible for and that have
+not churned — the accounts the 责任冲突 tab lists as unassigned — and shows exactly those. Selected accounts,
+one or many, are handed to a customer manager with 指定负责客户经理… (ui.assign_dialog).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -32,11 +36,44 @@ from kam_console.models import ACCOUNT_LEVEL_LABELS, ACCOUNT_STATUS_LABELS
 from kam_console.services.accounts import AccountQuery, count_accounts
 from kam_console.services.catalogues import list_industries
 from kam_console.services.staff import PositionGroup
-from ui.account_table_model import AccountTableModel, database_fetcher
+from ui.account_table_model import (
+    COL_CUSTOMER_NO,
+    COL_INDUSTRY,
+    COL_LEVEL,
+    COL_MANAGER,
+    COL_NAME,
+    COL_OWNER_UNIT,
+    COL_REVENUE,
+    COL_SERVING_CITY,
+    COL_STATUS,
+    SORT_OF_COLUMN,
+    AccountTableModel,
+    database_fetcher,
+    revenue_header,
+)
 from ui.assign_dialog import AccountAssigner
 from ui.tasks import BackgroundTasks, Task
 
 SEARCH_DELAY_MS = 300  # wait until typing pauses before re-running the query
+
+# The scope combo's choices: served in the unit's area, owned by the unit, owned by it or a unit below it.
+SCOPE_SERVED, SCOPE_OWNED, SCOPE_WITHIN = "served", "owned", "within"
+
+# What a column typically holds, for its width: a full customer number, a national account's branch (~18
+# characters), the longest level and industry names, a short unit name, a four-character personal name, a
+# status and a revenue in the tens of millions.
+COLUMN_SAMPLES = {
+    COL_CUSTOMER_NO: "KA4403000001201",
+    COL_NAME: "中国石化销售股份有限公司广东石油分公司",
+    COL_LEVEL: "地市级",
+    COL_INDUSTRY: "医疗卫生",
+    COL_OWNER_UNIT: "乌鲁木齐",
+    COL_SERVING_CITY: "乌鲁木齐",
+    COL_MANAGER: "欧阳明哲",
+    COL_STATUS: "在网",
+    COL_REVENUE: "12,345,678.90",
+}
+CELL_PADDING = 12  # both sides of a cell's text together
 
 
 def _filters(query: AccountQuery) -> AccountQuery:
@@ -44,8 +81,9 @@ def _filters(query: AccountQuery) -> AccountQuery:
 
 
 def _queue(query: AccountQuery) -> AccountQuery:
-    """The unit's queue: its accounts (same scope) that nobody is responsible for, whatever else is filtered."""
-    return AccountQuery(unit=query.unit, owned_only=query.owned_only, unassigned=True)
+    """The unit's queue, whatever else is filtered: the accounts it answers for (owned by it or a unit below
+    it) that nobody is responsible for and that have not churned — the 责任冲突 tab's unassigned accounts."""
+    return AccountQuery(unit=query.unit, owned_within=True, unassigned=True, exclude_churned=True)
 
 
 def _count(db: Database, query: AccountQuery) -> tuple[AccountQuery, int, int]:
@@ -72,8 +110,18 @@ class UnitAccountsPanel(QWidget):
         self.search.setPlaceholderText(self.tr("搜索客户：客户编号、名称或拼音首字母"))
         self.search.setClearButtonEnabled(True)
         self.scope = QComboBox(self)
-        self.scope.addItem(self.tr("本区域服务的客户"), False)
-        self.scope.addItem(self.tr("本单位归属的客户"), True)
+        self.scope.setObjectName("accountScope")
+        for label, code, tip in (
+            (self.tr("本区域服务的客户"), SCOPE_SERVED, self.tr("服务地市在本单位区域内的客户")),
+            (self.tr("本单位归属的客户"), SCOPE_OWNED, self.tr("归属单位是本单位的客户")),
+            (
+                self.tr("本单位及下级单位归属的客户"),
+                SCOPE_WITHIN,
+                self.tr("归属本单位或下级单位、由本单位负责的客户（与“责任冲突”页的范围相同）"),
+            ),
+        ):
+            self.scope.addItem(label, code)
+            self.scope.setItemData(self.scope.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.level = QComboBox(self)
         self.level.addItem(self.tr("全部级别"), None)
         for code, label in ACCOUNT_LEVEL_LABELS.items():
@@ -89,15 +137,18 @@ class UnitAccountsPanel(QWidget):
         self.manager.addItem(self.tr("全部客户经理"), None)
         self.manager.setToolTip(self.tr("只看本单位某位客户经理负责的客户"))
         self.unassigned = QCheckBox(self.tr("仅未分配客户经理"), self)
+        self.unassigned.setToolTip(self.tr("只看没有负责客户经理、尚未流失的客户（流失客户无需负责客户经理）"))
         self.count_label = QLabel(self)
         self.count_label.setObjectName("accountCount")
         self.queue_button = QPushButton(self)
         self.queue_button.setObjectName("unassignedQueue")
         self.queue_button.setFlat(True)
         self.queue_button.setStyleSheet("color: #b45309; font-weight: bold;")
-        self.queue_button.setToolTip(self.tr("查看本单位待分配负责客户经理的客户"))
+        self.queue_button.setToolTip(
+            self.tr("查看本单位及下级单位归属、没有负责客户经理且未流失的客户（即“责任冲突”页中的未指定负责客户经理）")
+        )
         self.queue_button.setVisible(False)
-        self.queue_button.clicked.connect(lambda: self.unassigned.setChecked(True))
+        self.queue_button.clicked.connect(self.show_queue)
         self.assign_button = QPushButton(self.tr("指定负责客户经理…"), self)
         self.assign_button.setObjectName("assignManager")
         self.assign_button.setToolTip(self.tr("为选中的客户（可多选）指定负责客户经理"))
@@ -111,19 +162,21 @@ class UnitAccountsPanel(QWidget):
         self.view = QTableView(self)
         self.view.setObjectName("accountTable")
         self.view.setModel(self.model)
+        header = self.view.horizontalHeader()
+        # Switching sorting on sorts by the header's indicator (column 0, descending by default): it must
+        # show the query's order (customer number, ascending) first.
+        header.setSortIndicator(self.model.sort_column(), self.model.sort_order())
         self.view.setSortingEnabled(True)
+        header.sortIndicatorChanged.connect(self._keep_sort_indicator)
         self.view.setAlternatingRowColors(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.view.horizontalHeader().setStretchLastSection(True)
-        # Wide enough for a full customer number and a typical company name at the user's font size.
-        metrics = self.view.fontMetrics()
-        self.view.setColumnWidth(0, metrics.horizontalAdvance("KA4403000001201") + 24)
-        self.view.setColumnWidth(1, metrics.horizontalAdvance("中国石油化工股份有限公司广东") + 16)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self._fit_columns()
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 2)
@@ -154,6 +207,27 @@ class UnitAccountsPanel(QWidget):
         self.model.modelReset.connect(self._sync_buttons)
         self._unit = ""
         self._industries_loaded = False
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its typical content (COLUMN_SAMPLES) or its header with a sort mark,
+        whichever is wider, at the user's font size. Longer names are elided; their tooltip has them whole."""
+        header = self.view.horizontalHeader()
+        cell, title = self.view.fontMetrics(), header.fontMetrics()
+        style = header.style()
+        mark = style.pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize, None, header)
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+        for column, sample in COLUMN_SAMPLES.items():
+            label = self.model.headerData(column, Qt.Orientation.Horizontal)
+            labels = [label, revenue_header(209912)] if column == COL_REVENUE else [label]
+            heading = max(title.horizontalAdvance(text) for text in labels) + 2 * margin
+            if column in SORT_OF_COLUMN:
+                heading += mark + margin
+            self.view.setColumnWidth(column, max(cell.horizontalAdvance(sample) + CELL_PADDING, heading))
+
+    def _keep_sort_indicator(self, section: int, _order: Qt.SortOrder) -> None:
+        # A click on a column the list cannot be sorted by leaves the list as it is: so does its header.
+        if section not in SORT_OF_COLUMN:
+            self.view.horizontalHeader().setSortIndicator(self.model.sort_column(), self.model.sort_order())
 
     def _run_page(self, work, on_done, on_error) -> None:
         self.tasks.read(
@@ -233,17 +307,40 @@ class UnitAccountsPanel(QWidget):
 
     def current_query(self) -> AccountQuery:
         base = self.model.query
+        scope = self.scope.currentData()
+        unassigned = self.unassigned.isChecked()
         return replace(
             base,
             unit=self._unit or base.unit,
-            owned_only=bool(self.scope.currentData()),
+            owned_only=scope == SCOPE_OWNED,
+            owned_within=scope == SCOPE_WITHIN,
             level=self.level.currentData(),
             industry=self.industry.currentData(),
             status=self.status.currentData(),
-            manager=None if self.unassigned.isChecked() else self.manager.currentData(),
-            unassigned=self.unassigned.isChecked(),
+            manager=None if unassigned else self.manager.currentData(),
+            # accounts awaiting a manager: a churned account needs none
+            unassigned=unassigned,
+            exclude_churned=unassigned,
             search=self.search.text().strip(),
         )
+
+    def show_queue(self) -> None:
+        """List the unit's queue, exactly the accounts the 待分配 button counts: the scope becomes the
+        accounts the unit answers for, 仅未分配 is ticked and every other filter is cleared."""
+        widgets = (self.search, self.scope, self.level, self.industry, self.status, self.manager, self.unassigned)
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            self.search.clear()
+            self.scope.setCurrentIndex(self.scope.findData(SCOPE_WITHIN))
+            for combo in (self.level, self.industry, self.status, self.manager):
+                combo.setCurrentIndex(0)
+            self.unassigned.setChecked(True)
+            self.manager.setEnabled(False)
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self._apply()
 
     def _apply(self) -> None:
         if not self._unit:
@@ -272,7 +369,7 @@ class UnitAccountsPanel(QWidget):
         else:
             self.count_label.setText(self.tr("共 {0} 个客户").format(f"{count:,}"))
         self.queue_button.setText(self.tr("待分配：{0} 个").format(f"{queue:,}"))
-        self.queue_button.setVisible(queue > 0 and not query.unassigned)
+        self.queue_button.setVisible(queue > 0 and _filters(query) != _filters(_queue(query)))
 
     def refresh(self) -> None:
         """Read the list and the count again (after an account was created or changed)."""

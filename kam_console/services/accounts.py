@@ -4,7 +4,11 @@ Owns the list's query (``AccountQuery``), its rows, pages and cursors, and the t
 needs: ``list_accounts`` (one page) and ``count_accounts`` (the total, "共 N 个客户").
 
 Scope follows the serving city like every figure (DESIGN §4): a unit's list holds the accounts served
-in its area; ``owned_only`` lists the accounts that unit itself owns instead.
+in its area; ``owned_only`` lists the accounts that unit itself owns instead, and ``owned_within`` the
+accounts owned by the unit or any unit below it — the accounts it answers for under the
+responsible-manager rule (``services.responsibility``). ``exclude_churned`` leaves out churned (流失)
+accounts, which need no responsible manager: a unit's queue of accounts awaiting one is
+``owned_within`` + ``unassigned`` + ``exclude_churned``, the same accounts the rule reports as unassigned.
 
 Sort orders (descending is the exact reverse of ascending; ties are broken by account id):
 customer number and name as text (the database's collation: code-point order on SQLite and on a
@@ -78,6 +82,7 @@ _IND = Industry.__table__
 _STAFF = Staff.__table__
 _OWNER = OrgUnit.__table__.alias("owner")
 _CITY = OrgUnit.__table__.alias("city")
+_UNIT = OrgUnit.__table__
 _INITIALS = re.compile(r"[0-9A-Za-z]+")
 
 
@@ -87,12 +92,14 @@ class AccountQuery:
     shown and sorted on, by default the newest month in ``account_rollup``."""
 
     unit: str = GROUP_CODE
-    owned_only: bool = False
+    owned_only: bool = False  # owned by the unit itself (else: served in its area)
+    owned_within: bool = False  # owned by the unit or a unit below it
     level: str | None = None
     industry: str | None = None
     status: str | None = None
     manager: str | None = None  # employee_no of the responsible customer manager
     unassigned: bool = False
+    exclude_churned: bool = False
     search: str = ""
     sort: str = "customer_no"
     descending: bool = False
@@ -243,8 +250,14 @@ def _month(conn: Connection, month: int | None) -> int | None:
 def _conditions(conn: Connection, query: AccountQuery, scope: Scope) -> list[ColumnElement[bool]]:
     """Scope, filters and search as conditions on ``account`` alone (the count needs no join)."""
     where: list[ColumnElement[bool]] = []
-    if query.owned_only:
-        where.append(_A.c.owner_unit_id == scope.id)
+    if query.owned_only and query.owned_within:
+        raise ValidationError(
+            "不能同时只看本单位归属的客户和本单位及下级单位归属的客户", "owned_only and owned_within exclude each other"
+        )
+    if query.owned_only or query.owned_within:
+        owned = _owned(conn, query, scope)
+        if owned is not None:
+            where.append(owned)
     elif not scope.is_country:
         where.append(_A.c.serving_city_id.in_(scope.city_ids))
     if query.level is not None:
@@ -271,10 +284,22 @@ def _conditions(conn: Connection, query: AccountQuery, scope: Scope) -> list[Col
         where.append(_A.c.manager_id == staff_id)
     if query.unassigned:
         where.append(_A.c.manager_id.is_(None))
+    if query.exclude_churned:
+        where.append(_A.c.status != "churned")
     search = _search(query.search, case_folding_like=conn.dialect.name == "sqlite")
     if search is not None:
         where.append(search)
     return where
+
+
+def _owned(conn: Connection, query: AccountQuery, scope: Scope) -> ColumnElement[bool] | None:
+    """The ownership condition of ``owned_only``/``owned_within``; None for the whole group's (every account)."""
+    if query.owned_only:
+        return _A.c.owner_unit_id == scope.id
+    if scope.is_country:
+        return None
+    units = select(_UNIT.c.id).where(or_(_UNIT.c.path == scope.path, _UNIT.c.path.like(scope.path + "/%")))
+    return _A.c.owner_unit_id.in_(sorted(conn.execute(units).scalars()))
 
 
 def _term(query: AccountQuery) -> str:
@@ -393,8 +418,10 @@ def _rank(column: ColumnElement, values: tuple[str, ...]) -> ColumnElement[int]:
 def _cities(conn: Connection, query: AccountQuery, scope: Scope) -> list[int]:
     """The cities the list can contain, in region-code order."""
     cities = select(OrgUnit.id).where(OrgUnit.level == "city").order_by(OrgUnit.code)
-    if query.owned_only:  # owned accounts may be served anywhere: only the cities that serve some
-        cities = cities.where(OrgUnit.id.in_(select(_A.c.serving_city_id).where(_A.c.owner_unit_id == scope.id)))
+    if query.owned_only or query.owned_within:
+        owned = _owned(conn, query, scope)
+        if owned is not None:  # owned accounts may be served anywhere: only the cities that serve some
+            cities = cities.where(OrgUnit.id.in_(select(_A.c.serving_city_id).where(owned)))
     elif not scope.is_country:
         cities = cities.where(OrgUnit.id.in_(scope.city_ids))
     return list(conn.execute(cities).scalars())
