@@ -456,6 +456,209 @@ class AccountRollup(Base):
     lines: Mapped[int] = mapped_column(BigInteger)
 
 
+# --- cross-region service requests (DESIGN §5) --------------------------------------------------------
+
+REQUEST_TYPES = ("new_circuit", "change", "fault", "complaint", "billing", "consultation")
+REQUEST_TYPE_LABELS = {
+    "new_circuit": "新开电路",
+    "change": "业务变更",
+    "fault": "障碍",
+    "complaint": "投诉",
+    "billing": "计费结算",
+    "consultation": "咨询",
+}
+REQUEST_PRIORITIES = ("urgent", "high", "normal", "low")
+REQUEST_PRIORITY_LABELS = {"urgent": "特急", "high": "紧急", "normal": "普通", "low": "一般"}
+# routing: climbing to the coordinator; coordinating: accepted there, subtasks not yet dispatched;
+# processing: subtasks out; resolved: the result is back with the raising unit; closed / cancelled: ended
+REQUEST_STATES = ("routing", "coordinating", "processing", "resolved", "closed", "cancelled")
+REQUEST_STATE_LABELS = {
+    "routing": "逐级上报中",
+    "coordinating": "待派发",
+    "processing": "处理中",
+    "resolved": "待确认",
+    "closed": "已关闭",
+    "cancelled": "已撤销",
+}
+OPEN_REQUEST_STATES = ("routing", "coordinating", "processing", "resolved")
+# Stages with an SLA: each level's forwarding, the coordinator's accepting and dispatching, an involved
+# unit's handling of its subtask, the coordinator's resolving once all replies are in, the raising
+# unit's confirming with the customer.
+REQUEST_STAGES = ("route", "coordinate", "handle", "resolve", "confirm")
+REQUEST_STAGE_LABELS = {
+    "route": "逐级上报",
+    "coordinate": "受理派发",
+    "handle": "处理",
+    "resolve": "汇总解决",
+    "confirm": "回访确认",
+}
+REQUEST_ACTIONS = (
+    "raise",
+    "forward",
+    "accept",
+    "dispatch",
+    "reply",
+    "resolve",
+    "confirm",
+    "return",
+    "reassign",
+    "cancel",
+    "comment",
+    "urge",
+    "escalate",
+)
+REQUEST_ACTION_LABELS = {
+    "raise": "发起",
+    "forward": "上报",
+    "accept": "受理",
+    "dispatch": "派发",
+    "reply": "回复",
+    "resolve": "解决",
+    "confirm": "确认关闭",
+    "return": "退回",
+    "reassign": "改派",
+    "cancel": "撤销",
+    "comment": "备注",
+    "urge": "督办",
+    "escalate": "超时升级",
+}
+SUBTASK_STATES = ("open", "done", "cancelled")
+
+
+class ServiceRequest(Base):
+    """A cross-region request raised by a unit for one of its accounts (DESIGN §5). ``holder_unit_id`` is
+    the unit that must act next; ``version`` makes every action a compare-and-set, so two people acting
+    at once cannot both succeed. Nothing is deleted: the history is in ``request_hop``."""
+
+    __tablename__ = "service_request"
+    __table_args__ = (
+        CheckConstraint(_in("type", REQUEST_TYPES), name="type"),
+        CheckConstraint(_in("priority", REQUEST_PRIORITIES), name="priority"),
+        CheckConstraint(_in("state", REQUEST_STATES), name="state"),
+        CheckConstraint(_in("stage", REQUEST_STAGES), name="stage"),
+        Index("ix_service_request_holder_state", "holder_unit_id", "state"),
+        Index("ix_service_request_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="RESTRICT"), index=True)
+    type: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    raising_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    coordinator_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    holder_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    state: Mapped[str] = mapped_column(String(15))
+    stage: Mapped[str] = mapped_column(String(15))
+    stage_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    raised_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class RequestUnit(Base):
+    """A unit involved in a request (e.g. the A-end and Z-end cities of a circuit)."""
+
+    __tablename__ = "request_unit"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), primary_key=True)
+
+
+class RequestHop(Base):
+    """One recorded step of a request: who did what, from which unit to which, when, with what comment."""
+
+    __tablename__ = "request_hop"
+    __table_args__ = (
+        CheckConstraint(_in("action", REQUEST_ACTIONS), name="action"),
+        UniqueConstraint("request_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(15))
+    from_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    to_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))  # None: the system
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+    subtask_id: Mapped[int | None] = mapped_column(ForeignKey("request_subtask.id", ondelete="RESTRICT"))
+
+
+class RequestSubtask(Base):
+    """The part of a request one involved unit handles, dispatched by the coordinator."""
+
+    __tablename__ = "request_subtask"
+    __table_args__ = (
+        CheckConstraint(_in("state", SUBTASK_STATES), name="state"),
+        Index("ix_request_subtask_unit_state", "unit_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
+    dispatched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reply: Mapped[str | None] = mapped_column(Text)
+
+
+class RequestStage(Base):
+    """How long each stage took against its deadline (statistics and the on-time rate read these)."""
+
+    __tablename__ = "request_stage"
+    __table_args__ = (CheckConstraint(_in("stage", REQUEST_STAGES), name="stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(15))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    subtask_id: Mapped[int | None] = mapped_column(ForeignKey("request_subtask.id", ondelete="RESTRICT"))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RequestAttachment(Base):
+    """A file the request refers to (a path or URL on the company's file share; the file is not stored)."""
+
+    __tablename__ = "request_attachment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(String(500))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SlaRule(Base):
+    """Working hours allowed for a stage of a request of a type and priority (the group admin edits it)."""
+
+    __tablename__ = "sla_rule"
+    __table_args__ = (
+        CheckConstraint(_in("type", REQUEST_TYPES), name="type"),
+        CheckConstraint(_in("priority", REQUEST_PRIORITIES), name="priority"),
+        CheckConstraint(_in("stage", REQUEST_STAGES), name="stage"),
+        CheckConstraint("hours > 0", name="hours_positive"),
+    )
+
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    priority: Mapped[str] = mapped_column(String(10), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(15), primary_key=True)
+    hours: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+
+
 class AppSetting(Base):
     """Small key/value facts about the database itself (e.g. that it holds demo data)."""
 
