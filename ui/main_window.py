@@ -23,6 +23,7 @@ from ui.analysis_page import AnalysisPage
 from ui.appointments_panel import AppointmentsPanel
 from ui.conflicts_panel import ConflictsPanel
 from ui.connection_banner import ConnectionBanner, is_connection_problem
+from ui.identity import IdentityHolder
 from ui.import_common import KIND_ACCOUNTS, KIND_REVENUE, KIND_STAFF
 from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
@@ -131,9 +132,12 @@ class MainWindow(QMainWindow):
 
         self.tree_panel.unit_selected.connect(self._on_unit_selected)
         self.summary_panel.unit_activated.connect(self.tree_panel.select_code)
+        self.identity = IdentityHolder(db, self.tasks, self.settings, self)
         self._build_menus()
         self._build_status_bar()
         self._restore_layout()
+        self.identity.changed.connect(self._show_identity)
+        self.identity.restore()
 
     # --- construction ------------------------------------------------------------------------
 
@@ -151,6 +155,10 @@ class MainWindow(QMainWindow):
             self.import_actions[kind] = action
         # Revenue is the monthly routine; the wizard's first page switches to the other kinds.
         self.import_actions[KIND_REVENUE].setShortcut(QKeySequence(self.tr("Ctrl+I")))
+        menu_file.addSeparator()
+        self.action_identity = QAction(self.tr("切换当前身份(&U)…"), self)
+        self.action_identity.triggered.connect(self.choose_identity)
+        menu_file.addAction(self.action_identity)
         menu_file.addSeparator()
         self.action_quit = QAction(self.tr("退出(&X)"), self)
         self.action_quit.setShortcut(QKeySequence(self.tr("Ctrl+Q")))
@@ -206,8 +214,14 @@ class MainWindow(QMainWindow):
         self.status_db = QLabel(self.db.description, self)
         self.status_db.setObjectName("statusDatabase")
         self.status_db.setToolTip(self.tr("当前数据库"))
+        self.status_identity = QLabel(self)
+        self.status_identity.setObjectName("statusIdentity")
+        self.status_identity.setTextFormat(Qt.TextFormat.RichText)
+        self.status_identity.linkActivated.connect(lambda _link: self.choose_identity())
+        self._show_identity(None)
         bar = self.statusBar()
         bar.addWidget(self.status_unit, 1)
+        bar.addPermanentWidget(self.status_identity)
         bar.addPermanentWidget(self.status_demo)
         bar.addPermanentWidget(self.status_db)
 
@@ -374,6 +388,22 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.tr("在组织树中找不到单位 {0}").format(code), 5000)
 
     # --- actions -----------------------------------------------------------------------------
+
+    def choose_identity(self, _checked: bool = False) -> None:
+        """Pick who works at this desk, from the selected unit's staff (or any employee number)."""
+        code, staff = self._unit_staff
+        summary = self.tree_panel.model.summary(code) if code else None
+        self.identity.choose(summary.unit.name if summary else "", staff, self)
+
+    def _show_identity(self, identity) -> None:
+        if identity is None:
+            self.status_identity.setText(self.tr('当前身份：<a href="choose">未选择</a>'))
+            self.status_identity.setToolTip(self.tr("发起和处理服务请求前，请先选择您的身份"))
+        else:
+            self.status_identity.setText(
+                self.tr('当前身份：<a href="choose">{0}</a>').format(html.escape(identity.label))
+            )
+            self.status_identity.setToolTip(self.tr("单击切换当前身份"))
 
     def show_analysis(self, _checked: bool = False) -> None:
         self.pages.setCurrentWidget(self.analysis_page)

@@ -48,3 +48,5 @@ EXPORT_DIR: Setting[str] = Setting("export/last_dir", "", str)
 # Rising figures in red and falling in green (Chinese convention); False flips it.
 UP_RED: Setting[bool] = Setting("figures/up_red", True, bool)
 ANALYSIS_METRIC: Setting[str] = Setting("analysis/metric", "arpu", str)
+# The employee working at this desk (service requests are raised and handled as them).
+CURRENT_STAFF: Setting[str] = Setting("identity/employee_no", "", str)

@@ -102,6 +102,44 @@ def unit_staff(conn: Connection, *, code: str, include_inactive: bool = False) -
     return [g for g in groups.values() if g.staff]
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who is working: an active employee and their unit (what requests and actions are done as)."""
+
+    employee_no: str
+    name: str
+    position: str
+    unit_code: str
+    unit_name: str
+    unit_short_name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（{self.employee_no}，{self.unit_short_name}{POSITION_LABELS.get(self.position, '')}）"
+
+
+def find_identity(conn: Connection, *, employee_no: str) -> Identity:
+    """The active employee ``employee_no`` with their unit; NotFound / ValidationError otherwise."""
+    row = conn.execute(
+        select(
+            Staff.employee_no,
+            Staff.name,
+            Staff.position,
+            Staff.active,
+            OrgUnit.code,
+            OrgUnit.name.label("unit_name"),
+            OrgUnit.short_name,
+        )
+        .join(OrgUnit, OrgUnit.id == Staff.unit_id)
+        .where(Staff.employee_no == employee_no.strip())
+    ).first()
+    if row is None:
+        raise NotFound(f"没有工号为 {employee_no} 的员工", f"no staff member {employee_no}")
+    if not row.active:
+        raise ValidationError(f"{row.name}（{row.employee_no}）已停用", f"{employee_no} is deactivated")
+    return Identity(row.employee_no, row.name, row.position, row.code, row.unit_name, row.short_name)
+
+
 # --- changes ------------------------------------------------------------------------------------
 
 
