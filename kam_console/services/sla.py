@@ -22,7 +22,9 @@ from kam_console.models import (
     REQUEST_STAGES,
     REQUEST_TYPE_LABELS,
     REQUEST_TYPES,
+    OrgUnit,
     SlaRule,
+    Staff,
 )
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
@@ -124,3 +126,35 @@ def set_sla_hours(
         .where(SlaRule.type == type_, SlaRule.priority == priority, SlaRule.stage == stage)
         .values(hours=hours, updated_at=now, updated_by_id=by_staff_id)
     )
+
+
+SLA_EDITOR_UNIT = "000000"
+SLA_EDITOR_POSITIONS = ("admin", "head")
+
+
+def sla_editor_id(conn: Connection, *, employee_no: str) -> int:
+    """The staff id of ``employee_no`` if they may edit the SLA table (the group's administrator or head);
+    otherwise a ValidationError saying who may."""
+    row = conn.execute(
+        select(Staff.id, Staff.name, Staff.position, Staff.active, OrgUnit.code)
+        .join(OrgUnit, OrgUnit.id == Staff.unit_id)
+        .where(Staff.employee_no == employee_no)
+    ).first()
+    if row is None:
+        raise NotFound(f"没有工号为 {employee_no} 的员工", f"no staff member {employee_no}")
+    if not row.active or row.code != SLA_EDITOR_UNIT or row.position not in SLA_EDITOR_POSITIONS:
+        raise ValidationError(
+            f"只有集团大客户事业部的管理员或负责人可以修改时限规则（{row.name}不是）",
+            "only the group's admin or head may edit the SLA table",
+        )
+    return int(row.id)
+
+
+def set_sla_table(
+    conn: Connection, *, changes: dict[tuple[str, str, str], int], employee_no: str, now: dt.datetime
+) -> int:
+    """Apply several rule changes at once as ``employee_no`` (all or nothing); returns how many changed."""
+    staff_id = sla_editor_id(conn, employee_no=employee_no)
+    for (type_, priority, stage), hours in changes.items():
+        set_sla_hours(conn, type_=type_, priority=priority, stage=stage, hours=hours, by_staff_id=staff_id, now=now)
+    return len(changes)
