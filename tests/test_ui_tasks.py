@@ -110,6 +110,16 @@ def test_slow_work_shows_progress_dialog_with_reports(qtbot, tasks):
     assert not isValid(dialog) or not dialog.isVisible()
 
 
+def test_housekeeping_work_never_shows_a_progress_dialog(qtbot, tasks):
+    release = threading.Event()
+    task = tasks.write(lambda progress: release.wait(5), progress_delay_ms=-1, busy_cursor=False)
+    qtbot.wait(200)  # well past any delay
+    assert task.dialog is None and not task.done
+    release.set()
+    qtbot.waitUntil(lambda: task.done, timeout=5000)
+    assert task.dialog is None
+
+
 def test_writes_run_one_at_a_time_in_order(qtbot, tasks):
     lock = threading.Lock()
     state = {"running": 0, "max": 0}

@@ -183,9 +183,11 @@ class Task(QObject):
         self._cancellable = cancellable
         self._busy_cursor = busy_cursor
         self._last_report: tuple[int, int, str] | None = None
+        # a negative delay: never show a progress dialog (housekeeping nobody waits for)
+        self._show_progress = progress_delay_ms >= 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(progress_delay_ms)
+        self._timer.setInterval(max(0, progress_delay_ms))
         self._timer.timeout.connect(self._show_dialog)
 
     # --- GUI-thread life cycle (called by BackgroundTasks) ---------------------------------------
@@ -193,7 +195,8 @@ class Task(QObject):
     def _started(self) -> None:
         if self._busy_cursor:
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        self._timer.start()
+        if self._show_progress:
+            self._timer.start()
 
     def _progressed(self) -> None:
         report = self.progress.take()
