@@ -110,14 +110,18 @@ def test_slow_work_shows_progress_dialog_with_reports(qtbot, tasks):
     assert not isValid(dialog) or not dialog.isVisible()
 
 
-def test_housekeeping_work_never_shows_a_progress_dialog(qtbot, tasks):
+def test_housekeeping_work_never_shows_a_progress_dialog(qtbot, qapp):
+    tasks = BackgroundTasks(progress_delay_ms=0)  # any other task would show its dialog at once
     release = threading.Event()
-    task = tasks.write(lambda progress: release.wait(5), progress_delay_ms=-1, busy_cursor=False)
-    qtbot.wait(200)  # well past any delay
-    assert task.dialog is None and not task.done
+    shown = tasks.write(lambda progress: release.wait(5), busy_cursor=False)
+    quiet = tasks.write(lambda progress: release.wait(5), progress_delay_ms=-1, busy_cursor=False)
+    qtbot.waitUntil(lambda: shown.dialog is not None, timeout=5000)
+    qtbot.wait(100)
+    assert quiet.dialog is None and not quiet.done
     release.set()
-    qtbot.waitUntil(lambda: task.done, timeout=5000)
-    assert task.dialog is None
+    qtbot.waitUntil(lambda: quiet.done, timeout=5000)
+    assert quiet.dialog is None
+    tasks.wait_for_workers(5000)
 
 
 def test_writes_run_one_at_a_time_in_order(qtbot, tasks):
