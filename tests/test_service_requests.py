@@ -445,3 +445,42 @@ def test_overdue_subtasks_escalate_to_the_units_above_them(ready):
         act(conn, number=raised.number, action="reply", as_staff="GZ1", text="广州段正常", now=T0)
         escalated = escalate_overdue(conn, now=T0 + dt.timedelta(hours=17))  # fault/normal: 16 h to handle
     assert [(e.from_unit, e.to_unit, e.stage) for e in escalated] == [("440300", "440000", "handle")]
+
+
+def test_a_late_first_sweep_still_escalates_up_to_the_group(ready):
+    """Nobody ran the sweep for a day (the app was closed over a weekend): the stage is many periods late,
+    more than there are levels above it. It goes to the group, once, instead of nowhere."""
+    db = ready
+    with db.engine.begin() as conn:
+        raised = raise_request(conn, account="C1", type_="fault", units=["440100", "330100"], as_staff="GZ1", now=T0)
+        act(conn, number=raised.number, action="forward", as_staff="GD1", now=T0)
+        act(conn, number=raised.number, action="accept", as_staff="JT1", now=T0)
+        act(conn, number=raised.number, action="dispatch", as_staff="JT1", now=T0)
+        late = T0 + dt.timedelta(days=6)  # fault/normal: 16 weekday hours to handle, so ~9 periods late
+        first = escalate_overdue(conn, now=late)
+        again = escalate_overdue(conn, now=late + dt.timedelta(days=6))
+    assert sorted((e.from_unit, e.to_unit, e.stage) for e in first) == [
+        ("330100", "000000", "handle"),
+        ("440100", "000000", "handle"),
+    ]
+    assert again == []
+    with db.engine.begin() as conn:
+        other = raise_request(conn, account="C1", type_="fault", units=["440100", "440300"], as_staff="GZ1", now=T0)
+        escalated = escalate_overdue(conn, now=T0 + dt.timedelta(days=3))
+    assert [(e.number, e.from_unit, e.to_unit) for e in escalated] == [(other.number, "440000", "000000")]
+
+
+def test_a_handed_back_subtask_left_with_the_coordinator_escalates(ready):
+    """Every other subtask is done and one was handed back: the coordinator must reassign it, and if it
+    does not, the stage escalates from the coordinator like any other."""
+    db = ready
+    with db.engine.begin() as conn:
+        raised = raise_request(conn, account="C1", type_="fault", units=["440100", "440300"], as_staff="GZ1", now=T0)
+        n = raised.number
+        act(conn, number=n, action="accept", as_staff="GD1", now=T0)
+        act(conn, number=n, action="dispatch", as_staff="GD1", now=T0)
+        act(conn, number=n, action="reply", as_staff="GZ1", text="广州段正常", now=T0)
+        act(conn, number=n, action="return", as_staff="SZ1", text="故障点不在深圳", now=T0)
+        assert state(conn, n) == ("processing", "440000", "handle")
+        escalated = escalate_overdue(conn, now=T0 + dt.timedelta(hours=17))
+    assert [(e.number, e.from_unit, e.to_unit, e.stage) for e in escalated] == [(n, "440000", "000000", "handle")]

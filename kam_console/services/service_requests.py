@@ -814,10 +814,10 @@ def escalate_overdue(conn: Connection, *, now: dt.datetime | None = None) -> lis
         )
     ).all()
     for req in rows:
-        if req.state == "processing" and req.stage == "handle":
-            continue  # handled per subtask below
+        if req.state == "processing" and req.stage == "handle" and _open_subtasks(conn, req.id):
+            continue  # handled per subtask below; with none open (handed back) the coordinator is late
         started, due = as_utc(req.stage_started_at), as_utc(req.due_at)
-        level = _periods_overdue(started, due, now)
+        level = min(_periods_overdue(started, due, now), _levels_above(conn, req.holder_unit_id))
         if level <= req.escalations:
             continue
         target = _ancestor(conn, req.holder_unit_id, level)
@@ -848,7 +848,7 @@ def escalate_overdue(conn: Connection, *, now: dt.datetime | None = None) -> lis
     ).all()
     for subtask in subtasks:
         started, due = as_utc(subtask.dispatched_at), as_utc(subtask.due_at)
-        level = _periods_overdue(started, due, now)
+        level = min(_periods_overdue(started, due, now), _levels_above(conn, subtask.unit_id))
         if level <= subtask.escalations:
             continue
         target = _ancestor(conn, subtask.unit_id, level)
@@ -891,6 +891,11 @@ def _periods_overdue(started: dt.datetime, due: dt.datetime, now: dt.datetime) -
         return 0
     period = max(due - started, dt.timedelta(hours=1))
     return 1 + int((now - due) / period)
+
+
+def _levels_above(conn: Connection, unit_id: int) -> int:
+    """How many KA units are above ``unit_id`` (a late first sweep escalates to the group, not past it)."""
+    return len(_units_by_id(conn, [unit_id])[unit_id].path.split("/")) - 1
 
 
 def _ancestor(conn: Connection, unit_id: int, levels: int) -> UnitRow | None:
