@@ -175,11 +175,11 @@ def test_lost_connection_shows_a_banner_and_retry_recovers(qtbot, sqlite_db, tas
     real = main_window.load_window_data
     calls = {"n": 0}
 
-    def flaky(db):
+    def flaky(db, *args):
         calls["n"] += 1
         if calls["n"] == 1:
             raise DatabaseUnavailable("无法连接数据库服务器：测试", "unreachable")
-        return real(db)
+        return real(db, *args)
 
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: shown.append(text))
@@ -201,7 +201,7 @@ def test_lost_connection_shows_a_banner_and_retry_recovers(qtbot, sqlite_db, tas
 def test_other_load_failures_show_an_error_dialog(qtbot, sqlite_db, tasks, monkeypatch):
     from ui import main_window
 
-    def broken(db):
+    def broken(db, *args):
         raise RuntimeError("意外错误")
 
     shown: list[str] = []

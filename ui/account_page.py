@@ -4,11 +4,15 @@ contacts, the account hierarchy, first local contacts, services and the responsi
 Data comes from ``kam_console.services.account_detail`` through a background read; the page only shows
 it. Double-clicking a branch (or clicking the head account link) emits ``open_account(id)``, which the
 page itself answers by opening that account's page.
+
+The 服务请求 tab lists the account's service requests (open ones first by deadline, ended ones greyed);
+given the window's ``RequestDesk``, a double-click opens one and 发起服务请求… raises one for this account.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -28,13 +32,21 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from kam_console.db import Database
 from kam_console.money import format_yuan
 from kam_console.months import month_text as month_label
 from kam_console.services.account_detail import AccountDetail, RevenuePoint, account_detail
+from kam_console.services.request_queries import RequestRow
+from kam_console.services.request_ui_support import account_requests
 from ui.account_edit_dialog import AccountEditor
+from ui.requests_page import NumberRole, RequestTableModel, fit_columns, make_request_table
+from ui.style import set_muted
 from ui.tasks import BackgroundTasks
+
+if TYPE_CHECKING:
+    from ui.request_view import RequestDesk
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 LABEL_EVERY = 3  # one month label per this many bars, so labels never overlap
@@ -50,6 +62,11 @@ def _month_title(month: int) -> str:
 def load_account_detail(db: Database, account_id: int) -> AccountDetail:
     with db.engine.connect() as conn:
         return account_detail(conn, account_id=account_id)
+
+
+def load_account_requests(db: Database, account_id: int, now: dt.datetime) -> tuple[list[RequestRow], dt.datetime]:
+    with db.engine.connect() as conn:
+        return account_requests(conn, account_id=account_id, now=now), now
 
 
 def _date(value: dt.date | dt.datetime | None) -> str:
@@ -168,11 +185,23 @@ class AccountPage(QDialog):
     #: The detail arrived and is shown.
     loaded = Signal()
 
-    def __init__(self, db: Database, tasks: BackgroundTasks, account_id: int, parent: QWidget | None = None) -> None:
+    #: the account's requests are listed
+    requests_listed = Signal()
+
+    def __init__(
+        self,
+        db: Database,
+        tasks: BackgroundTasks,
+        account_id: int,
+        parent: QWidget | None = None,
+        *,
+        requests: RequestDesk | None = None,
+    ) -> None:
         super().__init__(parent)
         self.db = db
         self.tasks = tasks
         self.account_id = account_id
+        self.requests = requests
         self.detail: AccountDetail | None = None
         self.opened_pages: list[AccountPage] = []
         self.setModal(False)
@@ -199,6 +228,11 @@ class AccountPage(QDialog):
         self.reassign_button = QPushButton(self.tr("变更负责客户经理…"), self)
         self.reassign_button.setObjectName("reassignManager")
         self.reassign_button.clicked.connect(self._reassign)
+        self.raise_button = QPushButton(self.tr("发起服务请求…"), self)
+        self.raise_button.setObjectName("raiseRequest")
+        self.raise_button.setToolTip(self.tr("为这个客户发起跨区域服务请求（以当前身份所在单位的名义）"))
+        self.raise_button.clicked.connect(self._raise_request)
+        self.raise_button.setVisible(requests is not None)
 
         # 概况
         self.summary_box = QGroupBox(self.tr("概况"), self)
@@ -294,6 +328,18 @@ class AccountPage(QDialog):
         self.tabs.addTab(self.first_contacts_table, self.tr("第一联系人"))
         self.tabs.addTab(self.services_table, self.tr("业务"))
         self.tabs.addTab(self.history_table, self.tr("负责客户经理变更记录"))
+        self.requests_model = RequestTableModel(self)
+        self.requests_tab = QWidget(self)
+        self.requests_table, self.requests_proxy = make_request_table(self.requests_tab, self.requests_model)
+        self.requests_table.setObjectName("accountRequests")
+        self.requests_table.doubleClicked.connect(self._request_double_clicked)
+        self.requests_note = QLabel(self.requests_tab)
+        self.requests_note.setObjectName("accountRequestsNote")
+        set_muted(self.requests_note)
+        requests_layout = QVBoxLayout(self.requests_tab)
+        requests_layout.addWidget(self.requests_note)
+        requests_layout.addWidget(self.requests_table, 1)
+        self.tabs.addTab(self.requests_tab, self.tr("服务请求"))
 
         top = QHBoxLayout()
         top.addWidget(self.summary_box, 2)
@@ -303,13 +349,17 @@ class AccountPage(QDialog):
         header.addWidget(self.name_label, 1)
         header.addWidget(self.edit_button)
         header.addWidget(self.reassign_button)
+        header.addWidget(self.raise_button)
         layout.addLayout(header)
         layout.addWidget(self.meta_label)
         layout.addLayout(top, 4)
         layout.addWidget(self.tabs, 5)
 
         self.open_account.connect(self._open_other)
+        if requests is not None:
+            requests.changed.connect(self._requests_changed)
         self.reload()
+        self.reload_requests()
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -325,6 +375,58 @@ class AccountPage(QDialog):
 
     def _reassign(self) -> None:
         self.editor.reassign(self.account_id)
+
+    # --- service requests ---------------------------------------------------------------------
+
+    def reload_requests(self) -> None:
+        db, account_id = self.db, self.account_id
+        now = self.requests.now() if self.requests is not None else dt.datetime.now(dt.UTC)
+        self.tasks.read(
+            lambda _progress: load_account_requests(db, account_id, now),
+            on_done=lambda result: self._show_requests(*result),
+            on_error=lambda exc: self.requests_note.setText(
+                self.tr("无法读取服务请求：{0}").format(getattr(exc, "zh", None) or str(exc))
+            ),
+            busy_cursor=False,
+            parent=self,
+        )
+
+    def _requests_changed(self, _number: str) -> None:
+        self.reload_requests()
+
+    def _show_requests(self, rows: list[RequestRow], now: dt.datetime) -> None:
+        if not isValid(self):
+            return  # closed meanwhile
+        units = self.requests.units if self.requests is not None and self.requests.units else None
+        self.requests_model.set_rows(rows, now, units)
+        fit_columns(self.requests_table)
+        open_rows = [r for r in rows if r.state not in ("closed", "cancelled")]
+        overdue = sum(1 for r in open_rows if r.overdue)
+        if not rows:
+            note = self.tr("这个客户还没有服务请求。")
+        else:
+            note = self.tr("在办 {0} 条（其中 {1} 条已超时），已结束 {2} 条（灰色）").format(
+                len(open_rows), overdue, len(rows) - len(open_rows)
+            )
+            if self.requests is not None:
+                note += self.tr("。双击打开请求")
+        self.requests_note.setText(note)
+        index = self.tabs.indexOf(self.requests_tab)
+        self.tabs.setTabText(
+            index, self.tr("服务请求（{0}）").format(len(open_rows)) if open_rows else self.tr("服务请求")
+        )
+        self.requests_listed.emit()
+
+    def _request_double_clicked(self, index) -> None:
+        number = index.data(NumberRole)
+        if number and self.requests is not None:
+            self.requests.open_request(number, self.parentWidget() or self)
+
+    def _raise_request(self) -> None:
+        if self.requests is None:
+            return
+        customer_no = self.detail.profile.customer_no if self.detail is not None else None
+        self.requests.raise_request(customer_no=customer_no, parent=self)
 
     def _on_failed(self, exc: BaseException) -> None:
         message = getattr(exc, "zh", None) or str(exc) or type(exc).__name__
@@ -468,15 +570,20 @@ class AccountPage(QDialog):
             self.open_account.emit(int(item.data(IdRole)))
 
     def _open_other(self, account_id: int) -> None:
-        page = open_account_page(self.db, self.tasks, account_id, self.parentWidget())
+        page = open_account_page(self.db, self.tasks, account_id, self.parentWidget(), requests=self.requests)
         self.opened_pages.append(page)
 
 
 def open_account_page(
-    db: Database, tasks: BackgroundTasks, account_id: int, parent: QWidget | None = None
+    db: Database,
+    tasks: BackgroundTasks,
+    account_id: int,
+    parent: QWidget | None = None,
+    *,
+    requests: RequestDesk | None = None,
 ) -> AccountPage:
     """Open (show, raise) a non-modal page for ``account_id`` and return it; it deletes itself when closed."""
-    page = AccountPage(db, tasks, account_id, parent)
+    page = AccountPage(db, tasks, account_id, parent, requests=requests)
     page.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
     page.show()
     page.raise_()

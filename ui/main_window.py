@@ -4,6 +4,7 @@ status bar. Data arrives through the background helper (ui.tasks) from core serv
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from dataclasses import dataclass
 from functools import partial
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabW
 
 from kam_console import __version__
 from kam_console.db import Database
+from kam_console.services.request_queries import InboxCount, inbox_counts
+from kam_console.services.request_ui_support import account_id_of
 from kam_console.services.status import is_demo
 from ui import settings as S
 from ui.account_edit_dialog import AccountEditor
@@ -28,6 +31,8 @@ from ui.import_common import KIND_ACCOUNTS, KIND_REVENUE, KIND_STAFF
 from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
 from ui.org_tree_panel import OrgTreePanel
+from ui.request_view import RequestDesk
+from ui.requests_page import RequestsPage
 from ui.staff_dialogs import StaffActions
 from ui.tasks import BackgroundTasks, Task, show_error
 from ui.unit_accounts_panel import UnitAccountsPanel
@@ -44,12 +49,20 @@ class WindowData:
     demo: bool
 
 
-def load_window_data(db: Database) -> WindowData:
-    """Worker side of a refresh: everything the window shows, as plain data."""
+def load_window_data(db: Database, now: dt.datetime | None = None) -> WindowData:
+    """Worker side of a refresh: everything the window shows, as plain data (the tree with each unit's
+    service requests to act on at ``now``)."""
     tree = load_org_tree(db)
+    tree.inbox = load_inbox(db, now)
     with db.session() as session:
         demo = is_demo(session)
     return WindowData(tree, demo)
+
+
+def load_inbox(db: Database, now: dt.datetime | None = None) -> dict[str, InboxCount]:
+    """Worker side: every unit's requests to act on now (the tree's badges)."""
+    with db.engine.connect() as conn:
+        return inbox_counts(conn, now=now or dt.datetime.now(dt.UTC))
 
 
 class MainWindow(QMainWindow):
@@ -70,6 +83,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or S.app_settings()
         self._refresh_task: Task | None = None
         self._details_task: Task | None = None
+        self._inbox_task: Task | None = None
+        self._inbox_generation = 0
         self._first_load = True
         self._unit_staff: tuple[str, list] = ("", [])  # the selected unit's staff, once its page has loaded
         self.import_wizard: ImportWizard | None = None
@@ -109,6 +124,15 @@ class MainWindow(QMainWindow):
         self.pages.currentChanged.connect(self._sync_analysis)
         self.analysis_page.unit_requested.connect(self._select_unit)
         self.analysis_page.account_requested.connect(self.open_account)
+        # Service requests: the page of the selected unit, and what every request screen shares.
+        self.identity = IdentityHolder(db, self.tasks, self.settings, self)
+        self.request_desk = RequestDesk(
+            db, self.tasks, self.identity, choose_identity=self.choose_identity, parent=self
+        )
+        self.request_desk.changed.connect(lambda _number: self.refresh_inbox())
+        self.request_desk.account_requested.connect(self.open_account_by_number)
+        self.requests_page = RequestsPage(self.request_desk, self.pages)
+        self.pages.addTab(self.requests_page, self.tr("服务请求"))
         self.summary_panel.figures_panel.analysis_requested.connect(self.show_analysis)
         self.summary_panel.figures_panel.set_up_red(S.UP_RED.get(self.settings))
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -132,7 +156,6 @@ class MainWindow(QMainWindow):
 
         self.tree_panel.unit_selected.connect(self._on_unit_selected)
         self.summary_panel.unit_activated.connect(self.tree_panel.select_code)
-        self.identity = IdentityHolder(db, self.tasks, self.settings, self)
         self._build_menus()
         self._build_status_bar()
         self._restore_layout()
@@ -184,6 +207,10 @@ class MainWindow(QMainWindow):
         self.action_analysis.setShortcut(QKeySequence(self.tr("Ctrl+2")))
         self.action_analysis.triggered.connect(self.show_analysis)
         menu_view.addAction(self.action_analysis)
+        self.action_requests = QAction(self.tr("服务请求(&Q)"), self)
+        self.action_requests.setShortcut(QKeySequence(self.tr("Ctrl+3")))
+        self.action_requests.triggered.connect(self.show_requests)
+        menu_view.addAction(self.action_requests)
         self.action_copy_chart = QAction(self.tr("复制分析图表(&C)"), self)
         self.action_copy_chart.setShortcut(QKeySequence(self.tr("Ctrl+Shift+C")))
         self.action_copy_chart.setToolTip(self.tr("把分析页的下钻图复制到剪贴板"))
@@ -275,9 +302,9 @@ class MainWindow(QMainWindow):
         if self._refresh_task is not None and not self._refresh_task.done:
             return self._refresh_task
         self.statusBar().showMessage(self.tr("正在加载组织结构…"))
-        db = self.db
+        db, now = self.db, self.request_desk.now()
         self._refresh_task = self.tasks.read(
-            lambda _progress: load_window_data(db),
+            lambda _progress: load_window_data(db, now),
             on_done=self._on_loaded,
             on_error=self._on_load_failed,
             label=self.tr("正在加载组织结构…"),
@@ -286,6 +313,7 @@ class MainWindow(QMainWindow):
         return self._refresh_task
 
     def _on_loaded(self, data: WindowData) -> None:
+        self._inbox_generation += 1  # the tree brings the newest counts
         self.statusBar().clearMessage()
         self.banner.hide()
         self.tree_panel.set_tree(data.tree)
@@ -297,6 +325,7 @@ class MainWindow(QMainWindow):
                 self.tree_panel.select_code(data.tree.roots[0].unit.code)
         else:  # the same unit, possibly with changed data
             self.analysis_page.invalidate()
+            self.requests_page.invalidate()
             self._on_unit_selected(self.tree_panel.selected_code())
         self.loaded.emit()
 
@@ -359,7 +388,7 @@ class MainWindow(QMainWindow):
         """Open an account's page in its own window (several may be open side by side)."""
         if account_id is None:
             return None
-        return open_account_page(self.db, self.tasks, int(account_id), self)
+        return open_account_page(self.db, self.tasks, int(account_id), self, requests=self.request_desk)
 
     def _on_account_created(self, account_id: int) -> None:
         self.accounts_panel.refresh()
@@ -379,9 +408,14 @@ class MainWindow(QMainWindow):
             self.conflicts_panel.set_unit(self.tree_panel.selected_code())
 
     def _sync_analysis(self, _index: int = -1) -> None:
-        """The analysis page follows the selected unit while it is shown (it reads nothing while hidden)."""
-        if self.pages.currentWidget() is self.analysis_page:
+        """The analysis and requests pages follow the selected unit while shown (they read nothing while hidden)."""
+        current = self.pages.currentWidget()
+        if current is self.analysis_page:
             self.analysis_page.set_unit(self.tree_panel.selected_code())
+        elif current is self.requests_page:
+            code = self.tree_panel.selected_code()
+            unit = self.tree_panel.model.unit(code) if code else None
+            self.requests_page.set_unit(code, unit.name if unit else code)
 
     def _select_unit(self, code: str) -> None:
         if not self.tree_panel.select_code(code):
@@ -407,6 +441,39 @@ class MainWindow(QMainWindow):
 
     def show_analysis(self, _checked: bool = False) -> None:
         self.pages.setCurrentWidget(self.analysis_page)
+
+    def show_requests(self, _checked: bool = False) -> None:
+        self.pages.setCurrentWidget(self.requests_page)
+
+    def refresh_inbox(self) -> Task:
+        """Re-read every unit's requests to act on (after a request action) for the tree's badges."""
+        self._inbox_generation += 1
+        generation = self._inbox_generation
+        db, now = self.db, self.request_desk.now()
+
+        def shown(counts: dict[str, InboxCount]) -> None:
+            if generation == self._inbox_generation:  # an older count arriving late is stale
+                self.tree_panel.model.set_inbox(counts)
+
+        task = self.tasks.read(
+            lambda _progress: load_inbox(db, now),
+            on_done=shown,
+            on_error=lambda _exc: None,  # badges are a convenience: the next refresh tries again
+            busy_cursor=False,
+            parent=self,
+        )
+        self._inbox_task = task
+        return task
+
+    def open_account_by_number(self, customer_no: str) -> None:
+        """Open an account's page from its customer number (e.g. a request's account link)."""
+        db = self.db
+
+        def work(_progress):
+            with db.engine.connect() as conn:
+                return account_id_of(conn, customer_no=customer_no)
+
+        self.tasks.read(work, on_done=self.open_account, error_title=self.tr("无法打开客户"), parent=self)
 
     def set_up_red(self, up_red: bool) -> None:
         S.UP_RED.set(self.settings, up_red)

@@ -3,6 +3,10 @@
 The tree is small (≈370 units), so a QStandardItemModel holding the whole of ``org_tree()`` is enough;
 ``OrgTreeFilter`` keeps the ancestors of every match visible. ``load_org_tree`` is the worker-side
 function (runs off the GUI thread) and returns plain data only.
+
+Each unit's service-request inbox (``request_queries.inbox_counts``: how many requests it must act on now,
+how many of them are overdue) rides on the name cell in ``TodoRole``/``OverdueRole`` — the tree panel
+draws it as a badge — and is replaced on its own by ``set_inbox`` after every request action.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from kam_console.models import UNIT_LEVEL_LABELS
 from kam_console.money import format_yuan
 from kam_console.services.org import OrgNode, OrgUnitRow, org_tree
 from kam_console.services.overview import NodeFigures, latest_month, unit_tree_figures
+from kam_console.services.request_queries import InboxCount
 
 COL_NAME = 0
 COL_CODE = 1
@@ -27,6 +32,8 @@ CodeRole = Qt.ItemDataRole.UserRole + 1  # the unit's code (its stable id in the
 LevelRole = Qt.ItemDataRole.UserRole + 2
 SearchRole = Qt.ItemDataRole.UserRole + 3  # short name, full name, code and pinyin initials
 SortRole = Qt.ItemDataRole.UserRole + 4
+TodoRole = Qt.ItemDataRole.UserRole + 5  # service requests the unit must act on now
+OverdueRole = Qt.ItemDataRole.UserRole + 6  # of those, past their deadline
 
 
 @dataclass
@@ -37,6 +44,7 @@ class OrgTreeData:
     search_keys: dict[str, str] = field(default_factory=dict)
     figures: dict[str, NodeFigures] = field(default_factory=dict)  # per code: accounts, revenue of `month`
     month: int | None = None  # the newest month with revenue
+    inbox: dict[str, InboxCount] = field(default_factory=dict)  # per code: service requests to act on now
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,7 @@ class OrgTreeModel(QStandardItemModel):
         self._parent_code: dict[str, str | None] = {}
         self._items: dict[str, QStandardItem] = {}
         self._figures: dict[str, NodeFigures] = {}
+        self._inbox: dict[str, InboxCount] = {}
         self._set_headers()
 
     def _set_headers(self, month: int | None = None) -> None:
@@ -103,10 +112,38 @@ class OrgTreeModel(QStandardItemModel):
         self._parent_code.clear()
         self._items.clear()
         self._figures = data.figures
+        self._inbox = {}
         self._set_headers(data.month)
         root_item = self.invisibleRootItem()
         for node in data.roots:
             self._add(root_item, node, None, data.search_keys)
+        self.set_inbox(data.inbox)
+
+    def set_inbox(self, counts: dict[str, InboxCount]) -> None:
+        """Show each unit's to-do requests (units not in ``counts`` have none)."""
+        previous, self._inbox = self._inbox, dict(counts)
+        for code in set(previous) | set(counts):
+            item = self._items.get(code)
+            node = self._nodes.get(code)
+            if item is None or node is None:
+                continue
+            entry = counts.get(code)
+            todo, late = (entry.todo, entry.overdue) if entry else (0, 0)
+            if item.data(TodoRole) == todo and item.data(OverdueRole) == late and code in previous:
+                continue
+            item.setData(todo, TodoRole)
+            item.setData(late, OverdueRole)
+            tip = self._tooltip(node.unit)
+            parent = item.parent()
+            for column in range(self.columnCount()):
+                cell = parent.child(item.row(), column) if parent is not None else self.item(item.row(), column)
+                if cell is not None:
+                    cell.setToolTip(tip)
+
+    def inbox(self, code: str) -> tuple[int, int]:
+        """(to do, overdue) of ``code``."""
+        entry = self._inbox.get(code)
+        return (entry.todo, entry.overdue) if entry else (0, 0)
 
     def _add(self, parent_item: QStandardItem, node: OrgNode, parent_code: str | None, keys: dict[str, str]) -> None:
         unit = node.unit
@@ -142,6 +179,12 @@ class OrgTreeModel(QStandardItemModel):
         lines.append(self.tr("本地公司：{0}").format(unit.local_company or "—"))
         if not unit.active:
             lines.append(self.tr("（已停用）"))
+        entry = self._inbox.get(unit.code)
+        if entry is not None and entry.todo:
+            line = self.tr("待处理服务请求 {0} 条").format(entry.todo)
+            if entry.overdue:
+                line += self.tr("，其中 {0} 条已超时").format(entry.overdue)
+            lines.append(line)
         return "\n".join(lines)
 
     # --- lookups -----------------------------------------------------------------------------

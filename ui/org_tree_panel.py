@@ -1,9 +1,33 @@
-"""The left-hand panel: a search box over the KA hierarchy tree. Emits the code of the selected unit."""
+"""The left-hand panel: a search box over the KA hierarchy tree. Emits the code of the selected unit.
+
+Beside each unit's name a blue badge counts the service requests it must act on now and a red one those of
+them past their deadline (``InboxBadgeDelegate``), so a head sees at a glance where work is waiting.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtCore import (
+    QCoreApplication,
+    QItemSelection,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.org_tree_model import (
     COL_ACCOUNTS,
@@ -14,7 +38,76 @@ from ui.org_tree_model import (
     OrgTreeData,
     OrgTreeFilter,
     OrgTreeModel,
+    OverdueRole,
+    TodoRole,
 )
+
+TODO_COLOUR = "#2563eb"
+OVERDUE_COLOUR = "#dc2626"
+
+
+def badge_texts(todo: int, overdue: int) -> list[tuple[str, str]]:
+    """(text, colour) of the badges a unit shows: its to-do count, and the overdue ones if any."""
+    badges = []
+    if todo:
+        badges.append((f"{todo:,}", TODO_COLOUR))
+    if overdue:
+        badges.append((QCoreApplication.translate("OrgTreePanel", "超时{0}").format(overdue), OVERDUE_COLOUR))
+    return badges
+
+
+class InboxBadgeDelegate(QStyledItemDelegate):
+    """Draws the unit's name as usual, then its request badges at the right end of the cell."""
+
+    def _badges(self, index: QModelIndex | QPersistentModelIndex) -> list[tuple[str, str]]:
+        return badge_texts(int(index.data(TodoRole) or 0), int(index.data(OverdueRole) or 0))
+
+    @staticmethod
+    def _font(option: QStyleOptionViewItem) -> QFont:
+        font = QFont(option.font)
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
+        font.setBold(True)
+        return font
+
+    def _widths(self, option: QStyleOptionViewItem, badges: list[tuple[str, str]]) -> list[float]:
+        fm = QFontMetricsF(self._font(option))
+        return [max(fm.height(), fm.horizontalAdvance(text) + fm.height() * 0.6) for text, _ in badges]
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        badges = self._badges(index)
+        if badges:
+            extra = sum(self._widths(option, badges)) + 3 * len(badges) + 4
+            size.setWidth(size.width() + int(extra + 0.5))
+        return size
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex):
+        badges = self._badges(index)
+        if not badges:
+            super().paint(painter, option, index)
+            return
+        widths = self._widths(option, badges)
+        room = sum(widths) + 3 * len(badges) + 2
+        text_option = QStyleOptionViewItem(option)
+        text_option.rect = option.rect.adjusted(0, 0, -int(room + 0.5), 0)
+        super().paint(painter, text_option, index)
+        font = self._font(option)
+        fm = QFontMetricsF(font)
+        height = min(option.rect.height() - 4.0, fm.height() + 2)
+        x = option.rect.right() - room + 2
+        y = option.rect.center().y() - height / 2 + 0.5
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(font)
+        for (text, colour), width in zip(badges, widths, strict=True):
+            rect = QRectF(x, y, width, height)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(colour))
+            painter.drawRoundedRect(rect, height / 2, height / 2)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            x += width + 3
+        painter.restore()
 
 
 class OrgTreePanel(QWidget):
@@ -41,6 +134,8 @@ class OrgTreePanel(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.badges = InboxBadgeDelegate(self.view)
+        self.view.setItemDelegateForColumn(COL_NAME, self.badges)
         header = self.view.header()
         header.setStretchLastSection(True)  # the revenue column takes the spare width
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.ResizeToContents)
