@@ -509,8 +509,9 @@ def test_inbox_counts_for_named_units_include_zeros(scene, ready):
 
 
 def test_thousands_of_requests_are_counted_in_one_query(ready):
-    """Requests written straight into the tables in every state, then counted: the same answer as the
-    long way round, in at most two statements and well under a second."""
+    """20,000 requests written straight into the tables in every state, then counted: the same answer as
+    the long way round, in at most two statements and well under a second; every inbox view of a busy unit
+    answers fast too (on PostgreSQL, with a plan cheap enough not to be JIT-compiled)."""
     db = ready
     rng = random.Random(11)
     with db.engine.begin() as conn:
@@ -528,7 +529,7 @@ def test_thousands_of_requests_are_counted_in_one_query(ready):
             ("closed", "confirm"),
             ("cancelled", "route"),
         ]
-        for i in range(1, 4001):
+        for i in range(1, 20_001):
             state, stage = rng.choice(states)
             due = T0 + dt.timedelta(hours=rng.randint(-200, 200))
             requests.append(
@@ -564,6 +565,8 @@ def test_thousands_of_requests_are_counted_in_one_query(ready):
                     )
         conn.execute(insert(ServiceRequest), requests)
         conn.execute(insert(RequestSubtask), subtasks)
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE"))  # plan with the statistics a live server has
     statements = []
 
     def count(_conn, _cursor, statement, *_args):
@@ -578,7 +581,7 @@ def test_thousands_of_requests_are_counted_in_one_query(ready):
         event.remove(conn, "before_cursor_execute", count)
         assert len(statements) == 1
         assert as_tuples(counts) == independent_counts(conn, T0)
-        assert sum(c.todo for c in counts.values()) > 2000
+        assert sum(c.todo for c in counts.values()) > 10_000
         assert elapsed < 2.0
         statements.clear()
         event.listen(conn, "before_cursor_execute", count)
@@ -592,6 +595,11 @@ def test_thousands_of_requests_are_counted_in_one_query(ready):
         assert len(rows) == busiest.todo and sum(r.overdue for r in rows) == busiest.overdue
         deadlines = [r.due_at for r in rows]
         assert deadlines == sorted(deadlines)
+        for unit in ("000000", "440000", "440100"):
+            for view in VIEWS:
+                started = time.perf_counter()
+                list_requests(conn, unit=unit, now=T0, view=view)
+                assert time.perf_counter() - started < 0.5, (unit, view)
 
 
 # --- the SLA table -----------------------------------------------------------------------------------------

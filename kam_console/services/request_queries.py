@@ -569,27 +569,24 @@ def list_requests(
     raising = OrgUnit.__table__.alias("raising")
     coord = OrgUnit.__table__.alias("coord")
     s = RequestSubtask.__table__.alias("s")
-    sub = OrgUnit.__table__.alias("sub")
     todo = _todo_pairs()
 
-    in_subtree = lambda unit_alias: or_(  # noqa: E731 - a small local predicate
-        unit_alias.c.path == me.path, unit_alias.c.path.like(me.path + "/%")
-    )
-    ancestors = me.path.split("/")
+    # Every unit set is a subquery or a short list, so each test below is one hashed look-up per request
+    # rather than a correlated sub-select (which also keeps PostgreSQL's plan cheap enough to need no JIT).
+    subtree = select(OrgUnit.id).where(or_(OrgUnit.path == me.path, OrgUnit.path.like(me.path + "/%")))
+    above = list(conn.execute(select(OrgUnit.id).where(OrgUnit.code.in_(me.path.split("/")))).scalars())
     is_todo = r.c.id.in_(select(todo.c.request_id).where(todo.c.unit_id == me.id))
     is_raised = r.c.raising_unit_id == me.id
     is_involved = or_(
-        and_(in_subtree(raising), coord.c.code.in_(ancestors)),  # on the route
+        and_(r.c.raising_unit_id.in_(subtree), r.c.coordinator_unit_id.in_(above)),  # on the route
         r.c.coordinator_unit_id == me.id,
-        exists().where(RequestUnit.request_id == r.c.id, RequestUnit.unit_id == me.id),
+        r.c.id.in_(select(RequestUnit.request_id).where(RequestUnit.unit_id == me.id)),
     )
     is_below = and_(
         r.c.state.in_(OPEN_REQUEST_STATES),
         or_(
-            in_subtree(holder),
-            exists()
-            .select_from(s.join(sub, sub.c.id == s.c.unit_id))
-            .where(s.c.request_id == r.c.id, s.c.state == "open", in_subtree(sub)),
+            r.c.holder_unit_id.in_(subtree),
+            r.c.id.in_(select(s.c.request_id).where(s.c.state == "open", s.c.unit_id.in_(subtree))),
         ),
     )
     where = [
@@ -609,22 +606,25 @@ def list_requests(
         where.append(
             or_(
                 r.c.raised_by_id == staff_id,
-                exists().where(RequestHop.request_id == r.c.id, RequestHop.staff_id == staff_id),
+                r.c.id.in_(select(RequestHop.request_id).where(RequestHop.staff_id == staff_id)),
             )
         )
 
-    def open_due(*extra):
-        return (
-            select(func.min(s.c.due_at))
-            .where(s.c.request_id == r.c.id, s.c.state == "open", *extra)
-            .correlate(r)
-            .scalar_subquery()
+    # the earliest open subtask deadline of each request, and of this unit's own subtasks on it
+    open_due = (
+        select(
+            s.c.request_id,
+            func.min(s.c.due_at).label("any_due"),
+            func.min(case((s.c.unit_id == me.id, s.c.due_at))).label("own_due"),
         )
-
+        .where(s.c.state == "open")
+        .group_by(s.c.request_id)
+        .subquery("open_due")
+    )
     due = case(
         (
             and_(r.c.state == "processing", r.c.stage == "handle"),
-            func.coalesce(open_due(s.c.unit_id == me.id), open_due(), r.c.due_at),
+            func.coalesce(open_due.c.own_due, open_due.c.any_due, r.c.due_at),
         ),
         (r.c.state.in_(OPEN_REQUEST_STATES), r.c.due_at),
         else_=null(),
@@ -653,6 +653,7 @@ def list_requests(
             .join(holder, holder.c.id == r.c.holder_unit_id)
             .join(raising, raising.c.id == r.c.raising_unit_id)
             .join(coord, coord.c.id == r.c.coordinator_unit_id)
+            .outerjoin(open_due, open_due.c.request_id == r.c.id)
         )
         .where(*where)
         .subquery("req")
