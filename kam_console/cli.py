@@ -654,13 +654,13 @@ def cmd_request_sla_list(args) -> int:
 
 def cmd_request_sla_set(args) -> int:
     from kam_console.models import REQUEST_PRIORITY_LABELS, REQUEST_STAGE_LABELS, REQUEST_TYPE_LABELS
-    from kam_console.services.request_queries import require_sla_editor, sla_rule_hours
-    from kam_console.services.sla import set_sla_hours
+    from kam_console.services.request_queries import sla_rule_hours
+    from kam_console.services.sla import set_sla_hours, sla_editor_id
 
     db = _open(args)
     try:
         with db.engine.begin() as conn:
-            staff_id = require_sla_editor(conn, employee_no=args.as_staff)
+            staff_id = sla_editor_id(conn, employee_no=args.as_staff)
             before = sla_rule_hours(conn, type_=args.type, priority=args.priority, stage=args.stage)
             set_sla_hours(
                 conn,

@@ -19,13 +19,12 @@ from kam_console.services.request_queries import (
     inbox_counts,
     list_requests,
     request_detail,
-    require_sla_editor,
     route_preview,
     sla_rule_hours,
     sla_rules,
 )
 from kam_console.services.service_requests import act, escalate_overdue, raise_request
-from kam_console.services.sla import BEIJING, as_utc
+from kam_console.services.sla import BEIJING, as_utc, sla_editor_id
 from kam_console.services.staff import StaffInput, add_staff
 
 # Monday 2026-11-23 09:00 Beijing time
@@ -619,14 +618,14 @@ def test_sla_rules_and_who_may_change_them(ready):
         assert (first.type_label, first.priority_label, first.stage_label) == ("新开电路", "特急", "逐级上报")
         assert sla_rule_hours(conn, type_="fault", priority="normal", stage="handle") == 16
         assert sla_rule_hours(conn, type_="repair", priority="normal", stage="handle") is None
-        assert require_sla_editor(conn, employee_no="ADM") > 0
-        assert require_sla_editor(conn, employee_no="BOSS") > 0
+        assert sla_editor_id(conn, employee_no="ADM") > 0
+        assert sla_editor_id(conn, employee_no="BOSS") > 0
         for who in ("GDADM", "JT1"):
             with pytest.raises(ValidationError) as err:
-                require_sla_editor(conn, employee_no=who)
+                sla_editor_id(conn, employee_no=who)
             assert "只有集团公司大客户事业部的管理员或负责人可以修改时限规则" in err.value.zh
         with pytest.raises(NotFound):
-            require_sla_editor(conn, employee_no="NOBODY")
+            sla_editor_id(conn, employee_no="NOBODY")
 
 
 def test_every_view_is_listed():

@@ -74,7 +74,7 @@ def test_a_save_by_someone_not_allowed_is_refused_and_writes_nothing(ready):
     with pytest.raises(ValidationError) as err:
         with db.engine.begin() as conn:
             set_sla_table(conn, changes={("fault", "urgent", "handle"): 1}, employee_no="GZ1", now=utcnow())
-    assert "只有集团大客户事业部的管理员或负责人" in err.value.zh
+    assert "只有集团公司大客户事业部的管理员或负责人" in err.value.zh
     with pytest.raises(ValidationError):
         with db.engine.begin() as conn:
             set_sla_table(conn, changes={("fault", "urgent", "handle"): 0}, employee_no="ADM", now=utcnow())

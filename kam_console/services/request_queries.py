@@ -35,7 +35,6 @@ from sqlalchemy import (
 from kam_console.errors import NotFound, ValidationError
 from kam_console.models import (
     OPEN_REQUEST_STATES,
-    POSITION_LABELS,
     REQUEST_ACTION_LABELS,
     REQUEST_PRIORITIES,
     REQUEST_PRIORITY_LABELS,
@@ -67,8 +66,6 @@ VIEW_LABELS = {
 }
 SUBTASK_STATE_LABELS = {"open": "处理中", "done": "已回复", "cancelled": "已取消"}
 SYSTEM_NAME = "系统"
-GROUP_CODE = "000000"
-SLA_EDITOR_POSITIONS = ("admin", "head")
 MAX_LIMIT = 10_000
 
 
@@ -757,24 +754,3 @@ def sla_rule_hours(conn: Connection, *, type_: str, priority: str, stage: str) -
     if type_ not in REQUEST_TYPES or priority not in REQUEST_PRIORITIES or stage not in REQUEST_STAGES:
         return None
     return next((h for t, p, s, h in sla_table(conn) if (t, p, s) == (type_, priority, stage)), None)
-
-
-def require_sla_editor(conn: Connection, *, employee_no: str) -> int:
-    """The staff id of ``employee_no`` if they may change the SLA table (an active admin or head of the
-    group unit); otherwise an error saying who may."""
-    person = conn.execute(
-        select(Staff.id, Staff.name, Staff.position, Staff.active, OrgUnit.code, OrgUnit.name.label("unit"))
-        .join(OrgUnit, OrgUnit.id == Staff.unit_id)
-        .where(Staff.employee_no == employee_no)
-    ).first()
-    if person is None:
-        raise NotFound(f"没有工号为 {employee_no} 的员工", f"no staff member {employee_no}")
-    if not person.active:
-        raise ValidationError(f"{person.name}（{employee_no}）已停用", f"{employee_no} is deactivated")
-    if person.code != GROUP_CODE or person.position not in SLA_EDITOR_POSITIONS:
-        raise ValidationError(
-            f"只有集团公司大客户事业部的管理员或负责人可以修改时限规则；{person.name}（{employee_no}）是"
-            f"{person.unit}的{POSITION_LABELS.get(person.position, person.position)}",
-            "only an admin or head of the group unit may change the SLA table",
-        )
-    return int(person.id)

@@ -374,7 +374,7 @@ class ActResult:
 
 
 def _refuse(message: str) -> RequestNotAllowed:
-    return RequestNotAllowed(message, message)
+    return RequestNotAllowed(message, "not allowed in the request's state or for this unit")
 
 
 def _save(conn: Connection, req, **values) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select, update
 
 from kam_console.errors import NotFound, ValidationError
 from kam_console.models import (
+    POSITION_LABELS,
     REQUEST_PRIORITIES,
     REQUEST_PRIORITY_LABELS,
     REQUEST_STAGE_LABELS,
@@ -133,21 +134,24 @@ SLA_EDITOR_POSITIONS = ("admin", "head")
 
 
 def sla_editor_id(conn: Connection, *, employee_no: str) -> int:
-    """The staff id of ``employee_no`` if they may edit the SLA table (the group's administrator or head);
-    otherwise a ValidationError saying who may."""
-    row = conn.execute(
-        select(Staff.id, Staff.name, Staff.position, Staff.active, OrgUnit.code)
+    """The staff id of ``employee_no`` if they may change the SLA table (an active administrator or head of
+    the group unit); otherwise an error saying who may."""
+    person = conn.execute(
+        select(Staff.id, Staff.name, Staff.position, Staff.active, OrgUnit.code, OrgUnit.name.label("unit"))
         .join(OrgUnit, OrgUnit.id == Staff.unit_id)
         .where(Staff.employee_no == employee_no)
     ).first()
-    if row is None:
+    if person is None:
         raise NotFound(f"没有工号为 {employee_no} 的员工", f"no staff member {employee_no}")
-    if not row.active or row.code != SLA_EDITOR_UNIT or row.position not in SLA_EDITOR_POSITIONS:
+    if not person.active:
+        raise ValidationError(f"{person.name}（{employee_no}）已停用", f"{employee_no} is deactivated")
+    if person.code != SLA_EDITOR_UNIT or person.position not in SLA_EDITOR_POSITIONS:
         raise ValidationError(
-            f"只有集团大客户事业部的管理员或负责人可以修改时限规则（{row.name}不是）",
-            "only the group's admin or head may edit the SLA table",
+            f"只有集团公司大客户事业部的管理员或负责人可以修改时限规则；{person.name}（{employee_no}）是"
+            f"{person.unit}的{POSITION_LABELS.get(person.position, person.position)}",
+            "only an admin or head of the group unit may change the SLA table",
         )
-    return int(row.id)
+    return int(person.id)
 
 
 def set_sla_table(
