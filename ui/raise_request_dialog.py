@@ -500,6 +500,7 @@ class RaiseRequestDialog(QDialog):
         self._add_unit_box(
             code, text + self.tr("　从组织中选择"), checked=True, offered=False, tooltip=unit.name if unit else ""
         )
+        self._schedule_preview()
 
     def chosen_units(self) -> list[str]:
         return [code for code, box in self.unit_boxes.items() if box.isChecked()]

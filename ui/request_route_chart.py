@@ -32,6 +32,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from kam_console.models import UNIT_LEVEL_LABELS
 from kam_console.services.catalogues import UnitChoice
 from kam_console.services.request_queries import RequestDetail
 
@@ -86,7 +87,8 @@ def _tr(text: str) -> str:
 
 @dataclass(frozen=True)
 class RouteNode:
-    """One unit as the chart shows it. ``note`` is the second line (role and what it has done)."""
+    """One unit as the chart shows it. ``note`` is the second line (its part and what it has done);
+    ``status`` alone is what a narrow box shows."""
 
     code: str
     name: str  # short name, e.g. 广州
@@ -94,6 +96,7 @@ class RouteNode:
     level: str
     state: str = WAITING
     note: str = ""
+    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,11 +139,12 @@ def route_data(detail: RequestDetail, units: Mapping[str, UnitChoice]) -> RouteD
     """The chart's view of ``detail``: who holds it now, who is next, who is done. ``units`` gives short
     names and levels by code (a unit missing there is drawn with its full name as a city)."""
 
-    def node(code: str, full_name: str, state: str, note: str) -> RouteNode:
+    def node(code: str, full_name: str, state: str, part: str, status: str) -> RouteNode:
         unit = units.get(code)
-        return RouteNode(
-            code, unit.short_name if unit else full_name, full_name, unit.level if unit else "city", state, note
-        )
+        short_name = unit.short_name if unit else full_name
+        level = unit.level if unit else "city"
+        note = f"{part} · {status}" if status else part
+        return RouteNode(code, short_name, full_name, level, state, note, status or part)
 
     acting = {(n.unit.code, n.action) for n in detail.next}
     holders = {c for c, _ in acting}
@@ -187,7 +191,7 @@ def route_data(detail: RequestDetail, units: Mapping[str, UnitChoice]) -> RouteD
             state, note = PASSED, _tr("已解决")
         else:
             state, note = WAITING, ""
-        route_nodes.append(node(step.code, step.name, state, f"{title} · {note}" if note else title))
+        route_nodes.append(node(step.code, step.name, state, title, note))
 
     involved_nodes = []
     for unit in detail.involved:
@@ -204,7 +208,7 @@ def route_data(detail: RequestDetail, units: Mapping[str, UnitChoice]) -> RouteD
             state, note = NEXT, _tr("下一步")
         else:
             state, note = WAITING, _tr("待派发") if sub is None else sub.state_label
-        involved_nodes.append(node(unit.code, unit.name, state, f"{_tr('涉及单位')} · {note}"))
+        involved_nodes.append(node(unit.code, unit.name, state, _tr("涉及单位"), note))
 
     if cancelled:
         caption = _tr("请求已撤销")
@@ -263,6 +267,7 @@ class RouteLayout:
     legend_rect: QRectF | None = None
     caption_rect: QRectF | None = None
     caption: str = ""
+    levels: list[tuple[str, QRectF]] = field(default_factory=list)  # 集团 / 省 / 地市 beside each row, when room
 
     def boxes_of(self, role: str) -> list[Box]:
         return [b for b in self.boxes if b.role == role]
@@ -309,9 +314,27 @@ def _legend_texts() -> list[tuple[str, str]]:
         (HOLDER, _tr("当前处理")),
         (NEXT, _tr("下一步")),
         (PASSED, _tr("已完成 ✓")),
-        (EDGE_ROUTE, _tr("逐级上报")),
-        (EDGE_DISPATCH, _tr("派发子任务")),
+        (EDGE_ROUTE, _tr("上报")),
+        (EDGE_DISPATCH, _tr("派发")),
     ]
+
+
+def _legend_rows(k: _Metrics, width: float) -> list[list[tuple[str, str, float]]]:
+    """The legend's items, (kind, text, width) in rows that fit ``width``."""
+    sample_w = k.lh * 1.4
+    spacing = k.lh * 0.8
+    rows: list[list[tuple[str, str, float]]] = [[]]
+    used = 0.0
+    for kind, text in _legend_texts():
+        item = (kind, text, sample_w + k.pad + k.fm.horizontalAdvance(text))
+        need = item[2] + (spacing if rows[-1] else 0)
+        if rows[-1] and used + need > width - 2 * k.pad:
+            rows.append([])
+            used = 0.0
+            need = item[2]
+        rows[-1].append(item)
+        used += need
+    return rows
 
 
 def _elide(fm: QFontMetricsF, text: str, width: float) -> str:
@@ -328,10 +351,11 @@ def _rows(data: RouteData) -> int:
     return max(depths) + 1
 
 
-def _legend_size(k: _Metrics) -> tuple[float, float]:
-    sample_w = k.lh * 1.6
-    width = sum(sample_w + k.pad + k.fm.horizontalAdvance(t) + k.lh for _, t in _legend_texts())
-    return width, k.lh + 2 * k.pad
+def _legend_size(k: _Metrics, width: float = 1e6) -> tuple[float, float]:
+    """(natural width, height at ``width``) of the legend."""
+    one_row = _legend_rows(k, 1e6)[0]
+    natural = sum(w for _, _, w in one_row) + k.lh * 0.8 * (len(one_row) - 1) + 2 * k.pad
+    return natural, len(_legend_rows(k, width)) * (k.lh + k.pad) + k.pad
 
 
 def natural_size(font: QFont, data: RouteData | None = None) -> tuple[QSize, QSize]:
@@ -339,11 +363,12 @@ def natural_size(font: QFont, data: RouteData | None = None) -> tuple[QSize, QSi
     k = _Metrics.of(font)
     rows = _rows(data) if data is not None else 3
     columns = 1 + (min(len(data.involved), MAX_INVOLVED_SHOWN) if data is not None else 2)
-    legend_w, legend_h = _legend_size(k)
-    height = 2 * k.margin + k.lh + k.pad + rows * k.box_h + (rows - 1) * k.gap_v + k.pad * 2 + legend_h
     min_w = k.lh * 18
+    legend_w, legend_h = _legend_size(k, min_w - 2 * k.margin)  # at the narrowest, the legend may wrap
+    height = 2 * k.margin + k.lh + k.pad + rows * k.box_h + (rows - 1) * k.lh + k.pad * 2 + legend_h
     pref_w = max(legend_w + 2 * k.margin, columns * (k.lh * 7 + k.gap_h) + 2 * k.margin)
-    return QSize(math.ceil(min_w), math.ceil(height)), QSize(math.ceil(pref_w), math.ceil(height + k.lh))
+    pref_h = height + (rows - 1) * (k.gap_v - k.lh) + k.lh
+    return QSize(math.ceil(min_w), math.ceil(height)), QSize(math.ceil(pref_w), math.ceil(pref_h))
 
 
 def layout_route(data: RouteData, rect: QRectF, font: QFont) -> RouteLayout:
@@ -362,10 +387,14 @@ def layout_route(data: RouteData, rect: QRectF, font: QFont) -> RouteLayout:
     coordinator = data.coordinator
     climbing = list(data.route[:-1])  # raising first
     involved = list(data.involved)
+    # As many involved units as fit (at the narrowest boxes) and the chart's cap allow; the rest are one box.
+    min_bw = k.lh * 4
+    fit = max(2, int((chart.width() + k.pad) // (min_bw + k.pad)) - (1 if climbing else 0))
+    shown = min(MAX_INVOLVED_SHOWN, fit)
     more = 0
-    if len(involved) > MAX_INVOLVED_SHOWN:
-        more = len(involved) - (MAX_INVOLVED_SHOWN - 1)
-        involved = involved[: MAX_INVOLVED_SHOWN - 1]
+    if len(involved) > shown:
+        more = len(involved) - (shown - 1)
+        involved = involved[: shown - 1]
     rows = _rows(data)
     # Columns: the route on the left (when the request climbed at all), then one per involved unit.
     columns = (1 if climbing else 0) + len(involved) + (1 if more else 0)
@@ -379,23 +408,36 @@ def layout_route(data: RouteData, rect: QRectF, font: QFont) -> RouteLayout:
     gap_h = k.gap_h * (2 if climbing else 1)  # the route stands apart from the dispatched units
     room = chart.width()
     if columns * bw + (columns - 1) * gap_h > room:
-        bw = max(k.lh * 3.2, (room - (columns - 1) * gap_h) / columns)
+        bw = max(min_bw, (room - (columns - 1) * gap_h) / columns)
         gap_h = max(k.pad, min(gap_h, (room - columns * bw) / max(1, columns - 1)))
     elif columns > 1:  # spare width: spread the columns a little, not without bound
         gap_h = min(max(gap_h, k.lh * 3), (room - columns * bw) / (columns - 1))
     total_w = columns * bw + (columns - 1) * gap_h
     x0 = chart.left() + max(0.0, (chart.width() - total_w) / 2)
     gap_v = k.gap_v
-    if rows > 1:  # spare height: spread the levels, up to a point
-        gap_v = max(k.gap_v, min(k.lh * 3.5, (chart.height() - rows * k.box_h) / (rows - 1)))
+    if rows > 1:  # spread the levels over the height there is: up to a point, and closer when short
+        gap_v = max(k.lh * 0.8, min(k.lh * 3.5, (chart.height() - rows * k.box_h) / (rows - 1)))
     total_h = rows * k.box_h + (rows - 1) * gap_v
     y0 = chart.top() + max(0.0, (chart.height() - total_h) / 2)
 
     def row_y(row: int) -> float:
         return y0 + row * (k.box_h + gap_v)
 
+    top_depth = LEVEL_DEPTH.get(coordinator.level, 0)
+    depth_level = {depth: level for level, depth in LEVEL_DEPTH.items()}
+    for row in range(rows):
+        level = depth_level.get(top_depth + row)
+        if level is None:
+            continue
+        label = _tr(UNIT_LEVEL_LABELS[level])
+        width = k.fm.horizontalAdvance(label) + k.pad
+        if x0 - chart.left() >= width + k.pad:  # only where it does not crowd the boxes
+            out.levels.append((label, QRectF(chart.left(), row_y(row), width, k.box_h)))
+
     def make(role: str, node: RouteNode | None, r: QRectF, lines: list[str], full: list[str]) -> Box:
         inner = r.width() - 2 * k.pad
+        if node is not None and len(lines) > 1 and k.fm.horizontalAdvance(lines[1]) > inner:
+            lines = [lines[0], node.status]  # narrow: what it is doing matters more than its part
         drawn = [_elide(k.bold if i == 0 else k.fm, t, inner) for i, t in enumerate(lines)]
         box = Box(role, node, r, drawn, full)
         out.boxes.append(box)
@@ -475,7 +517,7 @@ def layout_route(data: RouteData, rect: QRectF, font: QFont) -> RouteLayout:
     if more:
         rest = data.involved[len(involved) :]
         r = QRectF(x, row_y(1), bw, k.box_h)
-        text = _tr("… 另 {0} 个").format(more)
+        text = _tr("另 {0} 个").format(more)
         names = "、".join(n.name for n in rest[:30]) + ("…" if len(rest) > 30 else "")
         make(ROLE_MORE, None, r, [text, ""], [_tr("另有 {0} 个涉及单位：{1}").format(more, names)])
         out.edges.append(
@@ -490,21 +532,9 @@ def layout_route(data: RouteData, rect: QRectF, font: QFont) -> RouteLayout:
 
 def _layout_legend(k: _Metrics, content: QRectF, out: RouteLayout) -> QRectF:
     """One row of samples at the bottom (wrapping onto a second row when narrow); returns the rest."""
-    sample_w = k.lh * 1.6
-    items = []
-    for kind, text in _legend_texts():
-        items.append((kind, text, sample_w + k.pad + k.fm.horizontalAdvance(text)))
-    spacing = k.lh
-    rows: list[list[tuple[str, str, float]]] = [[]]
-    used = 0.0
-    for item in items:
-        need = item[2] + (spacing if rows[-1] else 0)
-        if rows[-1] and used + need > content.width() - 2 * k.pad:
-            rows.append([])
-            used = 0.0
-            need = item[2]
-        rows[-1].append(item)
-        used += need
+    sample_w = k.lh * 1.4
+    spacing = k.lh * 0.8
+    rows = _legend_rows(k, content.width())
     row_h = k.lh + k.pad
     height = len(rows) * row_h + k.pad
     width = min(content.width(), max(sum(i[2] for i in r) + spacing * (len(r) - 1) for r in rows) + 2 * k.pad)
@@ -602,6 +632,9 @@ class RouteChart(QWidget):
             align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
             painter.drawText(layout.caption_rect, align, layout.caption)
             painter.setFont(self.font())
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        for label, rect in layout.levels:
+            painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
         for edge in layout.edges:
             self._paint_edge(painter, palette, edge)
         for box in layout.boxes:

@@ -474,12 +474,17 @@ class ActionDialog(QDialog):
         self.general_error.hide()
 
     def show_error(self, message: str) -> None:
-        """Put the message next to the field it is about (else under the form)."""
-        if self.to_combo is not None and ("单位" in message or "改派" in message) and "原因" not in message:
-            field = self.from_field if "子任务" in message else self.to_field
-            field.show_error(message)
-        elif any(word in message for word in ("原因", "结果", "备注", "说明", "写明", "太长")):
+        """Put the message next to the field it is about (else under the form): the core's texts about the
+        written text, the subtask to move and its new unit; any other refusal (who may act, the state) is
+        about the action as a whole."""
+        if message in REQUIRED_TEXT.values() or message.startswith("说明太长"):
             self.text_field.show_error(message)
+        elif self.to_combo is not None and "子任务可以改派" in message:
+            self.from_field.show_error(message)
+        elif self.to_combo is not None and any(
+            part in message for part in ("改派给它", "不能承接子任务", "没有代码为")
+        ):
+            self.to_field.show_error(message)
         else:
             self.general_error.setText(message)
             self.general_error.show()
@@ -713,7 +718,7 @@ class RequestView(QWidget):
         self.tabs.addTab(self.timeline, self.tr("处理记录"))
         self.tabs.addTab(self.subtasks_table, self.tr("子任务"))
         self.tabs.addTab(attach_tab, self.tr("附件"))
-        self.tabs.addTab(self.description, self.tr("请求说明"))
+        self.tabs.addTab(self.description, self.tr("说明"))
 
         self.body = QSplitter(Qt.Orientation.Horizontal, self)
         self.body.setObjectName("requestBody")
@@ -722,6 +727,7 @@ class RequestView(QWidget):
         self.body.addWidget(self.tabs)
         self.body.setStretchFactor(0, 1)
         self.body.setStretchFactor(1, 1)
+        self.body.setSizes([450, 550])  # proportions: the history reads better a little wider
 
         self.placeholder = QLabel(self.tr("选择一条服务请求查看详情。"), self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -841,9 +847,9 @@ class RequestView(QWidget):
             item = QListWidgetItem(attachment.reference, self.attachments)
             item.setToolTip(self.tr("{0} 于 {1} 添加").format(attachment.added_by.name, beijing(attachment.added_at)))
         self.description.setPlainText(d.description or self.tr("（无说明）"))
-        self.tabs.setTabText(0, self.tr("处理记录（{0}）").format(len(d.hops)))
-        self.tabs.setTabText(1, self.tr("子任务（{0}）").format(len(d.subtasks)))
-        self.tabs.setTabText(2, self.tr("附件（{0}）").format(len(d.attachments)))
+        self.tabs.setTabText(0, self.tr("处理记录 {0}").format(len(d.hops)))
+        self.tabs.setTabText(1, self.tr("子任务 {0}").format(len(d.subtasks)))
+        self.tabs.setTabText(2, self.tr("附件 {0}").format(len(d.attachments)))
         self._show_actions()
         self.loaded.emit(d.number)
 

@@ -302,8 +302,9 @@ class RequestsPage(QWidget):
         list_layout.addWidget(self.count_label)
         self.splitter.addWidget(list_box)
         self.splitter.addWidget(self.request_view)
-        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([220, 560])  # proportions: a short list, the request underneath gets the room
 
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)
