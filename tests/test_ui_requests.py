@@ -770,3 +770,52 @@ def test_tree_model_inbox_badges_without_a_window(qapp, ready):
     wide = delegate.sizeHint(option, model.index_for_code("440100")).width()
     plain = delegate.sizeHint(option, model.index_for_code("440300")).width()
     assert wide > plain
+
+
+def test_unit_picker_finds_units_by_name_code_and_initials(qtbot, ready):
+    from ui.raise_request_dialog import UnitPickerDialog
+
+    with ready.engine.connect() as conn:
+        units = [u for u in list_units(conn) if u.level in ("city", "county")]
+    picker = UnitPickerDialog(units, title="选择涉及单位", chosen=["440100"])
+    qtbot.addWidget(picker)
+
+    def visible() -> list[str]:
+        return [picker.units[r].code for r in range(picker.list.count()) if not picker.list.item(r).isHidden()]
+
+    assert picker.chosen() == ["440100"]
+    picker.search.setText("gz")
+    assert "440100" in visible() and "440300" not in visible()
+    picker.search.setText("440300")
+    assert visible() == ["440300"]
+    picker.search.setText("深圳")
+    picker.check("440300")
+    assert picker.chosen() == ["440100", "440300"]
+    picker.search.setText("没有这个地方")
+    assert visible() == [] and not picker.empty.isHidden()
+
+
+def test_escalations_refresh_badges_and_open_requests(qtbot, window, sqlite_db):
+    with sqlite_db.engine.begin() as conn:
+        number = raise_request(
+            conn,
+            account=conn.execute(text("SELECT customer_no FROM account ORDER BY id LIMIT 1")).scalar(),
+            type_="fault",
+            units=["440100", "440300"],
+            as_staff=_customer_manager(sqlite_db, "440100"),
+            now=T0,
+        ).number
+    request_window = window.request_desk.open_request(number)
+    qtbot.waitUntil(lambda: request_window.view.data is not None, timeout=WAIT)
+    assert request_window.view.data.detail.escalations == ()
+    later = T0 + dt.timedelta(days=3)
+    with sqlite_db.engine.begin() as conn:
+        done = escalate_overdue(conn, now=later)
+    window.request_desk.clock = lambda: later
+    with qtbot.waitSignal(request_window.view.loaded, timeout=WAIT):
+        window.requests_escalated([e for e in done if e.number == number])
+    assert len(request_window.view.data.detail.escalations) == 1
+    with sqlite_db.engine.connect() as conn:
+        counts = inbox_counts(conn, now=later)
+    model = window.tree_panel.model
+    qtbot.waitUntil(lambda: model.inbox("440000") == (counts["440000"].todo, counts["440000"].overdue), timeout=WAIT)

@@ -465,6 +465,13 @@ class MainWindow(QMainWindow):
         self._inbox_task = task
         return task
 
+    def requests_escalated(self, escalations) -> None:
+        """Overdue stages were escalated (e.g. by ``ui.escalation.EscalationTimer``): badges and open request
+        screens show it."""
+        self.refresh_inbox()
+        for number in dict.fromkeys(e.number for e in escalations):
+            self.request_desk.notify_changed(number)
+
     def open_account_by_number(self, customer_no: str) -> None:
         """Open an account's page from its customer number (e.g. a request's account link)."""
         db = self.db
