@@ -468,7 +468,7 @@ def test_main_window_menu_opens_wizard_and_refreshes_after_import(qtbot, sqlite_
         window.refresh()
     menu = window.menuBar().actions()[0].menu()
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
-    assert texts == ["导入员工(&S)…", "导入客户(&C)…", "导入月收入(&M)…", "退出(&X)"]
+    assert texts == ["导入员工(&S)…", "导入客户(&C)…", "导入月收入(&M)…", "切换当前身份(&U)…", "退出(&X)"]
     assert window.import_actions["revenue"].shortcut().toString() == "Ctrl+I"
 
     window.import_actions["staff"].trigger()

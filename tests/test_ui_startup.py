@@ -119,6 +119,7 @@ def test_startup_opens_window(qtbot, tasks, sqlite_url, dialogs):
     assert window.windowTitle() == "大客户管理控制台"
     assert window.status_db.text() == startup.opened.db.description
     assert dialogs.critical == [] and dialogs.questions == []
+    assert startup.escalation is not None and startup.escalation.timer.isActive()  # overdue stages escalate
     window.close()
     startup.opened.db.dispose()
 

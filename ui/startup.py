@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from kam_console.db import Database, open_database
 from kam_console.services.status import has_business_data
 from ui import settings as S
+from ui.escalation import EscalationTimer
 from ui.main_window import MainWindow
 from ui.tasks import BackgroundTasks, Progress, Task, show_error
 
@@ -62,6 +63,7 @@ class Startup(QObject):
         self.settings = settings or S.app_settings()
         self.opened: OpenedDatabase | None = None
         self.window: MainWindow | None = None
+        self.escalation: EscalationTimer | None = None
         self.exit_code = 0
 
     def start(self) -> Task:
@@ -84,6 +86,11 @@ class Startup(QObject):
             self.window.loaded.connect(self._offer_demo_once)
         self.window.show()
         self.window.refresh()
+        # Overdue request stages escalate while the app is open (as `kam request escalate` does when run
+        # by a scheduled task); started here rather than by the window so windows in tests write nothing.
+        self.escalation = EscalationTimer(opened.db, self.tasks, self.window)
+        self.escalation.escalated.connect(self.window.requests_escalated)
+        self.escalation.start()
         self.window_shown.emit(self.window)
 
     def _declined_key(self, db: Database) -> str:
