@@ -23,6 +23,8 @@ from kam_console.demo import BUSINESS_TABLES, DEMO_SETTING_KEY, SeedResult, demo
 from kam_console.errors import RealDataPresent, ValidationError
 from kam_console.models import (
     ALL_PRODUCTS,
+    OPEN_REQUEST_STATES,
+    REQUEST_STATES,
     Account,
     AccountContact,
     AccountFirstContact,
@@ -32,11 +34,19 @@ from kam_console.models import (
     MonthlyRevenue,
     OrgUnit,
     Product,
+    RequestHop,
+    RequestStage,
+    RequestSubtask,
+    RequestUnit,
     RevenueRollup,
     Service,
+    ServiceRequest,
+    SlaRule,
     Staff,
     StaffIndustry,
 )
+from kam_console.services.service_requests import raise_request
+from kam_console.services.sla import BEIJING, as_utc, set_sla_hours
 
 pytestmark = pytest.mark.db
 
@@ -328,6 +338,110 @@ def test_bulk_rows_read_back_through_the_orm(seeded):
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
 
 
+def _requests(conn):
+    rows = conn.execute(
+        select(ServiceRequest.__table__, OrgUnit.level.label("holder_level"))
+        .join(OrgUnit, OrgUnit.id == ServiceRequest.holder_unit_id)
+        .order_by(ServiceRequest.id)
+    ).all()
+    return {r.id: r for r in rows}
+
+
+def test_service_requests_in_every_state_with_consistent_histories(seeded):
+    db, result = seeded
+    end = dt.datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=BEIJING).astimezone(dt.UTC)
+    with db.engine.connect() as conn:
+        requests = _requests(conn)
+        hops = defaultdict(list)
+        for h in conn.execute(select(RequestHop.__table__).order_by(RequestHop.request_id, RequestHop.seq)):
+            hops[h.request_id].append(h)
+        subtasks = defaultdict(list)
+        for t in conn.execute(select(RequestSubtask.__table__).order_by(RequestSubtask.id)):
+            subtasks[t.request_id].append(t)
+        open_stages = defaultdict(int)
+        for (request_id,) in conn.execute(select(RequestStage.request_id).where(RequestStage.ended_at.is_(None))):
+            open_stages[request_id] += 1
+    assert result.requests == len(requests) and 55 <= len(requests) <= 65
+    by_state = defaultdict(list)
+    for r in requests.values():
+        by_state[r.state].append(r)
+    assert set(by_state) == set(REQUEST_STATES), {k: len(v) for k, v in by_state.items()}
+    # climbing at more than one level, and the history of every request in order
+    assert len({r.holder_level for r in by_state["routing"]}) >= 2
+    for r in requests.values():
+        history = hops[r.id]
+        assert [h.seq for h in history] == list(range(1, len(history) + 1)), r.number
+        assert history[0].action == "raise" and history[0].from_unit_id == r.raising_unit_id
+        times = [as_utc(h.at) for h in history]
+        assert times == sorted(times) and as_utc(r.raised_at) == times[0] and times[-1] <= end
+        assert end - times[0] < dt.timedelta(days=80)
+        actions = [h.action for h in history]
+        if r.state == "closed":
+            assert actions[-1] == "confirm" and "resolve" in actions and "dispatch" in actions
+            assert as_utc(r.closed_at) == times[-1]
+        if r.state == "cancelled":
+            assert actions[-1] == "cancel" and r.closed_at is not None
+        if r.state in ("closed", "cancelled"):
+            assert open_stages[r.id] == 0 and all(t.state != "open" for t in subtasks[r.id])
+        else:
+            assert r.closed_at is None and open_stages[r.id] >= 1
+        if r.state in ("processing", "resolved", "closed"):
+            assert subtasks[r.id], r.number
+        if r.state == "processing" and r.stage == "handle" and any(t.state == "open" for t in subtasks[r.id]):
+            replied = sum(t.state == "done" for t in subtasks[r.id])
+            assert replied < len(subtasks[r.id])
+        if r.state in ("routing", "coordinating"):
+            assert not subtasks[r.id]
+    all_actions = {h.action for history in hops.values() for h in history}
+    assert {"return", "reassign", "comment", "urge", "escalate"} <= all_actions
+    # some are late right now, and some of those have been escalated
+    late = [r for r in requests.values() if r.state in OPEN_REQUEST_STATES and as_utc(r.due_at) < end]
+    late_subtasks = [t for ts in subtasks.values() for t in ts if t.state == "open" and as_utc(t.due_at) < end]
+    assert late or late_subtasks
+    assert any(r.escalations for r in late) or any(t.escalations for t in late_subtasks)
+    # processing: some with part of the replies in
+    partly = [
+        r
+        for r in by_state["processing"]
+        if any(t.state == "done" for t in subtasks[r.id]) and any(t.state == "open" for t in subtasks[r.id])
+    ]
+    assert partly
+
+
+def test_service_requests_come_from_circuits_between_cities(seeded):
+    db, _ = seeded
+    with db.engine.connect() as conn:
+        requests = _requests(conn)
+        units = {u.id: u for u in conn.execute(select(OrgUnit.id, OrgUnit.level, OrgUnit.parent_id))}
+        involved = defaultdict(list)
+        for request_id, unit_id in conn.execute(select(RequestUnit.request_id, RequestUnit.unit_id)):
+            involved[request_id].append(unit_id)
+        raisers = {s.id: s for s in conn.execute(select(Staff.id, Staff.unit_id, Staff.position, Staff.active))}
+        accounts = dict(conn.execute(select(Account.id, Account.serving_city_id)).all())
+        reassigned = defaultdict(set)
+        for request_id, unit_id in conn.execute(
+            select(RequestHop.request_id, RequestHop.to_unit_id).where(RequestHop.action == "reassign")
+        ):
+            reassigned[request_id].add(unit_id)
+        circuits = {
+            (a, frozenset((x, z)))
+            for a, x, z in conn.execute(select(Service.account_id, Service.a_city_id, Service.z_city_id))
+            if x is not None
+        }
+    scopes = defaultdict(int)
+    for r in requests.values():
+        person = raisers[r.raised_by_id]
+        assert person.unit_id == r.raising_unit_id == accounts[r.account_id]
+        assert person.position == "customer_manager" and person.active
+        assert all(units[u].level == "city" for u in involved[r.id])
+        if r.type in ("new_circuit", "fault"):  # the circuit's two ends (and any unit a subtask went to)
+            ends = frozenset(involved[r.id]) - reassigned[r.id]
+            assert (r.account_id, ends) in circuits, r.number
+        coordinator = units[r.coordinator_unit_id]
+        scopes[coordinator.level] += 1
+    assert scopes["province"] >= 10 and scopes["group"] >= 10 and scopes["city"] >= 1
+
+
 # --- tests that write ------------------------------------------------------------------------------
 
 
@@ -369,6 +483,44 @@ def test_same_seed_gives_identical_data_and_another_seed_differs(db, other_db):
     seed_demo(other_db, scale="small", seed=4, today=TODAY)  # demo over demo: no force needed
     second = _dump(other_db)
     assert second["account"] != first["account"] and second["monthly_revenue"] != first["monthly_revenue"]
+    assert second["service_request"] != first["service_request"] and second["request_hop"] != first["request_hop"]
+
+
+def _hops(db) -> list[tuple]:
+    columns = [c for c in RequestHop.__table__.c if c.name not in ("id", "seq")]
+    with db.engine.connect() as conn:
+        return sorted((tuple(r) for r in conn.execute(select(*columns))), key=repr)
+
+
+def test_reseeding_replaces_the_requests(db):
+    first = seed_demo(db, scale="small", seed=3, today=TODAY)
+    before = _dump(db)
+    with db.engine.connect() as conn:
+        numbers = set(conn.execute(select(ServiceRequest.number)).scalars())
+    hops = _hops(db)
+    with db.engine.begin() as conn:  # a rule saved by a demo employee (unchanged hours) stays, without them
+        editor = _one(conn, select(func.min(Staff.id)))
+        now = dt.datetime.now(dt.UTC)
+        set_sla_hours(conn, type_="fault", priority="urgent", stage="resolve", hours=2, by_staff_id=editor, now=now)
+    again = seed_demo(db, scale="small", seed=3, today=TODAY)
+    # the same rows again, ids and request numbers included, and nothing left over from the first time.
+    # Hops are compared as a set: escalations found by one run are written in the order the database
+    # returns them, which on PostgreSQL follows the rows' physical places, so two at the same moment may
+    # swap ids and sequence numbers.
+    after = _dump(db)
+    assert {k: v for k, v in after.items() if k != "request_hop"} == {
+        k: v for k, v in before.items() if k != "request_hop"
+    }
+    assert _hops(db) == hops and again.requests == first.requests
+    with db.engine.connect() as conn:
+        assert set(conn.execute(select(ServiceRequest.number)).scalars()) == numbers
+        assert _one(conn, select(func.count()).select_from(ServiceRequest)) == first.requests
+        rule = conn.execute(
+            select(SlaRule.hours, SlaRule.updated_by_id).where(
+                SlaRule.type == "fault", SlaRule.priority == "urgent", SlaRule.stage == "resolve"
+            )
+        ).one()
+    assert tuple(rule) == (2, None)
 
 
 def test_data_does_not_depend_on_the_hash_seed(seeded, sqlite_template, tmp_path):
@@ -454,13 +606,45 @@ def test_failure_leaves_previous_demo_data_intact(db, monkeypatch):
     assert _dump(db) == before
 
 
+def test_failure_while_making_requests_leaves_previous_data_and_working_ids(db, monkeypatch):
+    seed_demo(db, scale="small", seed=2, today=TODAY)
+    before = _dump(db)
+    from kam_console.demo import requests as demo_requests
+
+    real_act, calls = demo_requests.act, []
+
+    def breaks_later(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 30:
+            raise RuntimeError("boom")
+        return real_act(*args, **kwargs)
+
+    monkeypatch.setattr(demo_requests, "act", breaks_later)
+    with pytest.raises(RuntimeError):
+        seed_demo(db, scale="small", seed=5, today=TODAY)
+    assert _dump(db) == before
+    # new rows get fresh ids: the id sequences were put back past the restored rows
+    with db.engine.begin() as conn:
+        person, customer_no = conn.execute(
+            select(Staff.employee_no, Account.customer_no)
+            .join(Account, Account.serving_city_id == Staff.unit_id)
+            .join(OrgUnit, OrgUnit.id == Staff.unit_id)
+            .where(Staff.position == "customer_manager", Staff.active.is_(True), OrgUnit.code == "440100")
+            .order_by(Staff.id, Account.id)
+            .limit(1)
+        ).one()
+        newest = _one(conn, select(func.max(ServiceRequest.id)))
+        raised = raise_request(conn, account=customer_no, type_="fault", units=["440100"], as_staff=person)
+        assert raised.number.endswith(f"{newest + 1:06d}")
+
+
 def test_progress_and_fresh_ids_after_seeding(db):
     calls = []
     result = seed_demo(db, scale="small", seed=1, today=TODAY, progress=lambda d, t, msg: calls.append((d, t, msg)))
     assert calls and all(t > 0 for _, t, _ in calls)
     done = [d for d, _, _ in calls]
     assert done == sorted(done) and done[-1] == calls[-1][1]
-    assert any("月收入" in msg for _, _, msg in calls)
+    assert any("月收入" in msg for _, _, msg in calls) and any("服务请求" in msg for _, _, msg in calls)
     assert all(re.search(r"[\u4e00-\u9fff]", msg) for _, _, msg in calls)
     # Rows added afterwards (through the ORM) get ids past the demo's explicit ones.
     with db.session() as s:

@@ -6,12 +6,13 @@ services and 24 months of revenue, and the rollups analytics reads.
 a database holding real business data unless forced, and replaces earlier demo data in one transaction,
 so a failure leaves the previous data as it was. The same ``seed`` and ``today`` always give the same
 rows. The parts: ``names`` (name parts and pinyin initials), ``reference`` (hierarchy and catalogues
-read from the database), ``plan`` (staff and accounts), ``billing`` (services and revenue) and ``bulk``
-(fast writes).
+read from the database), ``plan`` (staff and accounts), ``billing`` (services and revenue), ``requests``
+(cross-region service requests, made by running the real workflow) and ``bulk`` (fast writes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -26,6 +27,7 @@ from kam_console.demo.bulk import BulkWriter, clear_tables, foreign_keys_suspend
 from kam_console.demo.names import NameMaker
 from kam_console.demo.plan import SCALES, Plan, build_plan
 from kam_console.demo.reference import load_reference
+from kam_console.demo.requests import seed_requests
 from kam_console.errors import RealDataPresent, ValidationError
 from kam_console.models import (
     Account,
@@ -37,8 +39,14 @@ from kam_console.models import (
     HeadAppointment,
     MonthlyRevenue,
     ProvinceRollup,
+    RequestAttachment,
+    RequestHop,
+    RequestStage,
+    RequestSubtask,
+    RequestUnit,
     RevenueRollup,
     Service,
+    ServiceRequest,
     Staff,
     StaffIndustry,
 )
@@ -51,7 +59,17 @@ Progress = Callable[[int, int, str], None]
 # Business data the demo replaces, children before parents. The reference hierarchy and the catalogues
 # (org_unit, local_company, industry, product) are never touched. A new table that references accounts
 # or staff belongs here too (before them), or re-seeding fails once it holds rows — and rolls back.
+# Service requests come first: hops and stages reference subtasks, everything references the request.
+REQUEST_TABLES = (
+    RequestHop.__table__,
+    RequestStage.__table__,
+    RequestAttachment.__table__,
+    RequestUnit.__table__,
+    RequestSubtask.__table__,
+    ServiceRequest.__table__,
+)
 BUSINESS_TABLES = (
+    *REQUEST_TABLES,
     HeadAppointment.__table__,
     ProvinceRollup.__table__,
     AccountRollup.__table__,
@@ -66,9 +84,13 @@ BUSINESS_TABLES = (
     Staff.__table__,
 )
 
+# Tables written in bulk with their foreign keys suspended (PostgreSQL). The requests are not: they are
+# made afterwards through the workflow, with every key in force.
+BULK_TABLES = tuple(t for t in BUSINESS_TABLES if t not in REQUEST_TABLES)
+
 # Progress is reported in these steps of a fixed total, so a progress bar moves evenly.
 _TOTAL = 1000
-_PLANNED, _PEOPLE_WRITTEN, _BILLED = 80, 180, 870
+_PLANNED, _PEOPLE_WRITTEN, _BILLED, _CHECKED, _REQUESTED = 80, 180, 840, 910, 985
 
 
 @dataclass
@@ -84,6 +106,7 @@ class SeedResult:
     first_month: int
     last_month: int
     seconds: float
+    requests: int = 0
 
 
 def demo_setting(connection: Connection) -> dict | None:
@@ -145,7 +168,8 @@ def seed_demo(
                 report(_PLANNED, _TOTAL, "清除原有业务数据…")
                 clear_tables(conn, BUSINESS_TABLES)
                 writer = BulkWriter(conn)
-                with foreign_keys_suspended(conn, BUSINESS_TABLES):
+                writer.reset_sequences(_with_ids(REQUEST_TABLES))  # request numbers start afresh, as when new
+                with foreign_keys_suspended(conn, BULK_TABLES):
                     report(_PLANNED + 10, _TOTAL, "写入员工与客户…")
                     _write_people(writer, plan, ref.industry_ids)
                     report(_PEOPLE_WRITTEN, _TOTAL, "生成业务与月收入…")
@@ -168,9 +192,21 @@ def seed_demo(
                     )
                     report(_BILLED, _TOTAL, "汇总收入（重建汇总表）…")
                     rollup_rows = rebuild_rollups(conn)
-                    report(_TOTAL - 30, _TOTAL, "检查数据完整性…")
+                    report(_CHECKED, _TOTAL, "检查数据完整性…")
+                report(_CHECKED + 10, _TOTAL, "生成一站式服务请求…")
+
+                def requests_done(done: int, total: int) -> None:
+                    step = _CHECKED + 10 + (_REQUESTED - _CHECKED - 10) * done // max(total, 1)
+                    report(step, _TOTAL, f"生成一站式服务请求…（{done}/{total} 步）")
+
+                states = seed_requests(conn, scale=scale, seed=seed, today=today, progress=requests_done)
                 report(_TOTAL - 10, _TOTAL, "记录演示数据标记…")
                 _mark_demo(conn, scale=scale, seed=seed, today=today)
+        except BaseException:
+            if not db.is_sqlite:
+                with contextlib.suppress(Exception):  # the original error is the one to report
+                    _resync_sequences(db)
+            raise
         finally:
             if restore_cache is not None:
                 restore_cache()
@@ -194,7 +230,22 @@ def seed_demo(
         first_month=plan.window.months[0],
         last_month=plan.window.months[-1],
         seconds=time.perf_counter() - started,
+        requests=sum(states.values()),
     )
+
+
+def _resync_sequences(db: Database) -> None:
+    """After a failed seed on PostgreSQL: point the id sequences past the rows the rollback restored.
+
+    Setting a sequence is not undone by a rollback, so the values set during the failed seed would hand
+    out ids the restored rows already hold."""
+    with db.engine.begin() as conn:
+        BulkWriter(conn).reset_sequences(_with_ids(BUSINESS_TABLES))
+
+
+def _with_ids(tables):
+    """The tables whose primary key is a generated ``id``."""
+    return [t for t in tables if [c.name for c in t.primary_key.columns] == ["id"]]
 
 
 def _tune_sqlite(conn: Connection) -> Callable[[], None]:
@@ -329,4 +380,4 @@ def _mark_demo(conn: Connection, *, scale: str, seed: int, today: dt.date) -> No
     conn.execute(table.insert().values(key=DEMO_SETTING_KEY, value=value))
 
 
-__all__ = ["BUSINESS_TABLES", "DEMO_SETTING_KEY", "SCALES", "SeedResult", "demo_setting", "seed_demo"]
+__all__ = ["BUSINESS_TABLES", "DEMO_SETTING_KEY", "REQUEST_TABLES", "SCALES", "SeedResult", "demo_setting", "seed_demo"]

@@ -114,6 +114,8 @@ def clear_tables(connection: Connection, tables: Sequence[Table]) -> None:
             connection.execute(text("UPDATE account SET parent_id = NULL WHERE parent_id IS NOT NULL"))
         if table.name == "staff":
             connection.execute(text("UPDATE staff SET line_manager_id = NULL WHERE line_manager_id IS NOT NULL"))
+            # The SLA table is configuration and stays; only the note of who last changed a rule goes.
+            connection.execute(text("UPDATE sla_rule SET updated_by_id = NULL WHERE updated_by_id IS NOT NULL"))
         if connection.dialect.name == "postgresql" and not _pg_is_referenced(connection, table.name):
             connection.execute(text(f'TRUNCATE TABLE "{table.name}"'))
         else:
