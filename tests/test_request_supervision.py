@@ -168,6 +168,12 @@ def test_board_counts_weekday_hours_and_the_coordinator_of_a_handed_back_subtask
     handed_back = rows[(back, "440000")]
     assert handed_back.stage == "handle" and handed_back.due_at == friday - 4 * H + 16 * H + 48 * H
     assert (back, "440300") not in rows
+    # due at midnight going into Saturday: past due on Saturday, though no weekday hour has passed
+    with ready.engine.begin() as conn:
+        midnight = _raise(conn, "GZ1", "C1", ["440100", "440300"], friday + 4 * H).number
+        saturday = supervision_board(conn, unit="440000", now=friday + 20 * H, soon_hours=0)
+    row = _rows(saturday)[(midnight, "440000")]
+    assert row.due_at == friday + 8 * H and row.overdue and row.overdue_hours == 0
 
 
 def test_board_of_an_unknown_unit_is_refused(ready):

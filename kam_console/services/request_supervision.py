@@ -110,10 +110,7 @@ class BoardRow:
     escalations: int  # of this stage (or subtask), as escalate_overdue counts them
     urges: int  # urges aimed at this unit on this request since the work began
     last_urge: UrgeNote | None
-
-    @property
-    def overdue(self) -> bool:
-        return self.overdue_hours > 0
+    overdue: bool  # past due_at (even when no weekday hour has passed since, over a weekend)
 
 
 @dataclass(frozen=True)
@@ -288,6 +285,7 @@ def supervision_board(
                 escalations=int(r.escalations or 0),
                 urges=n_urges,
                 last_urge=last_urge,
+                overdue=due < now,
             )
         )
     priority_rank = {p: i for i, p in enumerate(REQUEST_PRIORITIES)}
