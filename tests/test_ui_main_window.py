@@ -42,7 +42,7 @@ def _visible_codes(proxy, parent=None):
 def test_window_basics(window, sqlite_db):
     assert window.windowTitle() == "大客户管理控制台"
     menus = [action.text() for action in window.menuBar().actions()]
-    assert menus == ["文件(&F)", "视图(&V)", "帮助(&H)"]
+    assert menus == ["文件(&F)", "视图(&V)", "工具(&T)", "帮助(&H)"]
     assert window.action_quit.shortcut().toString() == "Ctrl+Q"
     assert window.action_refresh.shortcut().toString() == "F5"
     assert window.status_db.text() == sqlite_db.description

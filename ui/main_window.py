@@ -33,7 +33,9 @@ from ui.org_tree_model import OrgTreeData, load_org_tree
 from ui.org_tree_panel import OrgTreePanel
 from ui.request_view import RequestDesk
 from ui.requests_page import RequestsPage
+from ui.sla_dialog import SlaEditor
 from ui.staff_dialogs import StaffActions
+from ui.supervision_panel import SupervisionPanel
 from ui.tasks import BackgroundTasks, Task, show_error
 from ui.unit_accounts_panel import UnitAccountsPanel
 from ui.unit_details import UnitDetails, load_unit_details
@@ -114,6 +116,9 @@ class MainWindow(QMainWindow):
         self.appointments_panel = AppointmentsPanel(db, self.tasks, self.summary_panel)
         self.summary_panel.tabs.addTab(self.appointments_panel, self.tr("负责人任命"))
         self.appointments_panel.changed.connect(self._reload_unit)
+        self.supervision_panel = SupervisionPanel(db, self.tasks, lambda: self.identity.identity, self.summary_panel)
+        self.summary_panel.tabs.addTab(self.supervision_panel, self.tr("督办"))
+        self.sla_editor = SlaEditor(db, self.tasks, self)
         # The pages of the selected unit: its overview and its ARPU/ARPA analysis.
         self.pages = QTabWidget(self)
         self.pages.setObjectName("pages")
@@ -131,6 +136,7 @@ class MainWindow(QMainWindow):
         )
         self.request_desk.changed.connect(lambda _number: self.refresh_inbox())
         self.request_desk.account_requested.connect(self.open_account_by_number)
+        self.supervision_panel.request_activated.connect(lambda number: self.request_desk.open_request(number, self))
         self.requests_page = RequestsPage(self.request_desk, self.pages)
         self.pages.addTab(self.requests_page, self.tr("服务请求"))
         self.summary_panel.figures_panel.analysis_requested.connect(self.show_analysis)
@@ -223,6 +229,11 @@ class MainWindow(QMainWindow):
         self.action_up_red.setToolTip(self.tr("取消勾选则上涨显示为绿色、下跌显示为红色"))
         self.action_up_red.toggled.connect(self.set_up_red)
         menu_view.addAction(self.action_up_red)
+
+        menu_tools = self.menuBar().addMenu(self.tr("工具(&T)"))
+        self.action_sla = QAction(self.tr("服务请求时限（SLA）(&S)…"), self)
+        self.action_sla.triggered.connect(lambda: self.sla_editor.open(self.identity.identity))
+        menu_tools.addAction(self.action_sla)
 
         menu_help = self.menuBar().addMenu(self.tr("帮助(&H)"))
         self.action_about = QAction(self.tr("关于(&A)"), self)
@@ -406,6 +417,8 @@ class MainWindow(QMainWindow):
             self.accounts_panel.set_managers(*self._unit_staff)
         elif current is self.conflicts_panel:
             self.conflicts_panel.set_unit(self.tree_panel.selected_code())
+        elif current is self.supervision_panel:
+            self.supervision_panel.set_unit(self.tree_panel.selected_code())
 
     def _sync_analysis(self, _index: int = -1) -> None:
         """The analysis and requests pages follow the selected unit while shown (they read nothing while hidden)."""
