@@ -608,6 +608,56 @@ _LIST_COLUMNS = [
 ]
 
 
+_STATS_COLUMNS = [
+    "unit",
+    "name",
+    "raised",
+    "closed",
+    "cancelled",
+    "open_at_month_end",
+    "closed_on_time",
+    "on_time_pct",
+    *[
+        f"{stage}_{what}"
+        for stage in ("route", "coordinate", "handle", "resolve", "confirm")
+        for what in ("avg_hours", "on_time_pct")
+    ],
+]
+
+
+def _stats_row(stats) -> dict:
+    row = {
+        "unit": stats.unit_code,
+        "name": stats.unit_name,
+        "raised": stats.raised,
+        "closed": stats.closed,
+        "cancelled": stats.cancelled,
+        "open_at_month_end": stats.open_at_month_end,
+        "closed_on_time": stats.closed_on_time,
+        "on_time_pct": "" if stats.on_time_pct is None else f"{stats.on_time_pct:.1f}",
+    }
+    for stage in stats.stages:
+        row[f"{stage.stage}_avg_hours"] = "" if stage.avg_hours is None else f"{stage.avg_hours:.1f}"
+        row[f"{stage.stage}_on_time_pct"] = "" if stage.on_time_pct is None else f"{stage.on_time_pct:.1f}"
+    return row
+
+
+def cmd_request_stats(args) -> int:
+    from kam_console.services.request_supervision import request_statistics, statistics_by_child
+
+    month = _month_arg(args.month)
+    db = _open(args)
+    try:
+        with db.engine.connect() as conn:
+            rows = [request_statistics(conn, unit=args.unit, month=month)]
+            if args.by_child:
+                rows += statistics_by_child(conn, unit=args.unit, month=month)
+    finally:
+        db.dispose()
+    sys.stdout.write(render([_stats_row(r) for r in rows], _STATS_COLUMNS, args.format))
+    return 0
+
+
 def cmd_request_escalate(args) -> int:
     from kam_console.services.service_requests import escalate_overdue
 
@@ -750,6 +800,15 @@ def _add_request_commands(sub) -> None:
     ls.add_argument("--limit", type=int, default=500, help="最多列出多少条（默认 500）")
     ls.add_argument("--format", choices=["table", "csv", "json"], default="table")
     ls.set_defaults(func=cmd_request_list)
+
+    st = req.add_parser(
+        "stats", help="某单位（含下级）某月的请求统计：发起、关闭、按时率、各阶段平均处理时长（工作小时）"
+    )
+    st.add_argument("--unit", required=True, metavar="CODE")
+    st.add_argument("--month", required=True, metavar="YYYY-MM")
+    st.add_argument("--by-child", action="store_true", help="另列每个直属下级单位")
+    st.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    st.set_defaults(func=cmd_request_stats)
 
     esc = req.add_parser("escalate", help="超时升级：把超过时限的请求升级至上一级督办（供计划任务定时运行）")
     esc.add_argument("--format", choices=["table", "csv", "json"], default="table")

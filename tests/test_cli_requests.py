@@ -482,3 +482,62 @@ def test_bad_input_is_refused_clearly_and_writes_nothing(capsys, url):
     )
     assert "参数错误" in refused(capsys, url, *sla[:-1], "twelve", "--as", "ADM", status=2)
     assert "参数错误" in refused(capsys, url, "request", "show", number, "--format", "xml", status=2)
+
+
+def test_monthly_statistics_of_a_province_and_its_cities(capsys, url):
+    from kam_console.services.service_requests import act
+    from kam_console.services.sla import BEIJING
+
+    start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=BEIJING)
+    db = open_database(url)
+    try:
+        with db.engine.begin() as conn:
+            done = raise_request(
+                conn, account="C1", type_="fault", units=["440100", "440300"], as_staff="GZ1", now=start
+            )
+            for i, (action, who, note) in enumerate(
+                [
+                    ("accept", "GD1", None),
+                    ("dispatch", "GD1", None),
+                    ("reply", "GZ1", "正常"),
+                    ("reply", "SZ1", "已修复"),
+                    ("resolve", "GD1", "已修复"),
+                    ("confirm", "GZ1", None),
+                ],
+                1,
+            ):
+                act(conn, number=done.number, action=action, as_staff=who, text=note, now=start + dt.timedelta(hours=i))
+            raise_request(conn, account="C1", type_="change", units=["440300"], as_staff="SZ1", now=start)
+    finally:
+        db.dispose()
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                ok(
+                    capsys,
+                    url,
+                    "request",
+                    "stats",
+                    "--unit",
+                    "440000",
+                    "--month",
+                    "2026-11",
+                    "--by-child",
+                    "--format",
+                    "csv",
+                )
+            )
+        )
+    )
+    by_unit = {r["unit"]: r for r in rows}
+    assert (by_unit["440000"]["raised"], by_unit["440000"]["closed"], by_unit["440000"]["open_at_month_end"]) == (
+        "2",
+        "1",
+        "1",
+    )
+    assert by_unit["440000"]["on_time_pct"] == "100.0"  # every stage within its deadline
+    assert by_unit["440100"]["raised"] == "1" and by_unit["440300"]["raised"] == "1"
+    assert by_unit["440000"]["handle_avg_hours"] == "1.5"  # dispatched at +2 h, replied at +3 h and +4 h
+    assert sum(int(r["raised"]) for u, r in by_unit.items() if u != "440000") == 2
+    code, _out, err = run(capsys, url, "request", "stats", "--unit", "440000", "--month", "2026-13")
+    assert code == 2 and "YYYY-MM" in err
