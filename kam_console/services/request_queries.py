@@ -54,7 +54,7 @@ from kam_console.models import (
     Staff,
 )
 from kam_console.services.service_requests import plan_route
-from kam_console.services.sla import as_utc, sla_table
+from kam_console.services.sla import as_utc, sla_table, working_hours_between
 
 VIEWS = ("todo", "raised", "involved", "all", "below")
 VIEW_LABELS = {
@@ -175,7 +175,7 @@ class RequestDetail:
     stage_started_at: dt.datetime
     due_at: dt.datetime | None  # the current stage's deadline; None once closed or cancelled
     overdue: bool
-    overdue_hours: float  # clock hours past ``due_at`` at ``now`` (0.0 when not overdue)
+    overdue_hours: float  # weekday hours past ``due_at`` at ``now`` (0.0 when not overdue)
     escalation_level: int  # how many times the current stage has been escalated
     escalations: tuple[HopRow, ...]  # every escalation hop, oldest first
     attachments: tuple[AttachmentRow, ...]
@@ -235,9 +235,10 @@ class SlaRow:
 
 
 def _hours_past(due: dt.datetime | None, now: dt.datetime) -> float:
+    """Weekday hours past ``due`` — the unit the SLA deadlines are set in (the supervision board uses the same)."""
     if due is None or due >= now:
         return 0.0
-    return round((now - due).total_seconds() / 3600, 1)
+    return round(working_hours_between(due, now), 1)
 
 
 def _options(values, labels) -> str:

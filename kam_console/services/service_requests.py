@@ -55,7 +55,7 @@ from kam_console.models import (
     Staff,
     utcnow,
 )
-from kam_console.services.sla import BEIJING, add_working_hours, as_utc, deadline, sla_hours
+from kam_console.services.sla import BEIJING, add_working_hours, as_utc, deadline, sla_hours, working_hours_between
 
 INVOLVED_LEVELS = ("city", "county")
 ACTIONS = (
@@ -809,9 +809,9 @@ def escalate_overdue(conn: Connection, *, now: dt.datetime | None = None) -> lis
     now = as_utc(now or utcnow())
     done: list[Escalation] = []
     rows = conn.execute(
-        select(ServiceRequest.__table__).where(
-            ServiceRequest.state.in_(OPEN_REQUEST_STATES), ServiceRequest.due_at < now
-        )
+        select(ServiceRequest.__table__)
+        .where(ServiceRequest.state.in_(OPEN_REQUEST_STATES), ServiceRequest.due_at < now)
+        .order_by(ServiceRequest.id)  # the same hops in the same order on every database
     ).all()
     for req in rows:
         if req.state == "processing" and req.stage == "handle" and _open_subtasks(conn, req.id):
@@ -825,10 +825,10 @@ def escalate_overdue(conn: Connection, *, now: dt.datetime | None = None) -> lis
             continue
         _save(conn, req, escalations=level)
         from_unit = _units_by_id(conn, [req.holder_unit_id])[req.holder_unit_id]
-        hours = (now - due).total_seconds() / 3600
+        hours = working_hours_between(due, now)
         comment = (
-            f"“{_stage_label(req.stage)}”阶段已超时 {hours:.1f} 小时（时限 {due.astimezone(BEIJING):%m-%d %H:%M}），"
-            f"升级至{target.name}督办"
+            f"“{_stage_label(req.stage)}”阶段已超时 {hours:.1f} 个工作小时"
+            f"（时限 {due.astimezone(BEIJING):%m-%d %H:%M}），升级至{target.name}督办"
         )
         _hop(
             conn,
@@ -845,6 +845,7 @@ def escalate_overdue(conn: Connection, *, now: dt.datetime | None = None) -> lis
         select(RequestSubtask.__table__)
         .join(ServiceRequest, ServiceRequest.id == RequestSubtask.request_id)
         .where(RequestSubtask.state == "open", RequestSubtask.due_at < now, ServiceRequest.state == "processing")
+        .order_by(RequestSubtask.id)
     ).all()
     for subtask in subtasks:
         started, due = as_utc(subtask.dispatched_at), as_utc(subtask.due_at)
@@ -864,8 +865,8 @@ def escalate_overdue(conn: Connection, *, now: dt.datetime | None = None) -> lis
         req = conn.execute(select(ServiceRequest.__table__).where(ServiceRequest.id == subtask.request_id)).one()
         _save(conn, req)
         unit = _units_by_id(conn, [subtask.unit_id])[subtask.unit_id]
-        hours = (now - due).total_seconds() / 3600
-        comment = f"{unit.name}的“{subtask.kind}”子任务已超时 {hours:.1f} 小时，升级至{target.name}督办"
+        hours = working_hours_between(due, now)
+        comment = f"{unit.name}的“{subtask.kind}”子任务已超时 {hours:.1f} 个工作小时，升级至{target.name}督办"
         _hop(
             conn,
             req.id,
