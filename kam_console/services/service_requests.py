@@ -37,6 +37,7 @@ from kam_console.errors import KamError, NotFound, ValidationError
 from kam_console.models import (
     OPEN_REQUEST_STATES,
     REQUEST_ACTION_LABELS,
+    REQUEST_ACTIONS,
     REQUEST_PRIORITIES,
     REQUEST_PRIORITY_LABELS,
     REQUEST_STAGE_LABELS,
@@ -58,19 +59,8 @@ from kam_console.models import (
 from kam_console.services.sla import BEIJING, add_working_hours, as_utc, deadline, sla_hours, working_hours_between
 
 INVOLVED_LEVELS = ("city", "county")
-ACTIONS = (
-    "forward",
-    "accept",
-    "dispatch",
-    "reply",
-    "resolve",
-    "confirm",
-    "return",
-    "reassign",
-    "cancel",
-    "comment",
-    "urge",
-)
+# what people do with ``act`` (raising has its own function; escalating is the system's)
+ACTIONS = tuple(a for a in REQUEST_ACTIONS if a not in ("raise", "escalate"))
 SUBTASK_KINDS = {
     "new_circuit": "资源确认与开通",
     "change": "变更实施",
