@@ -666,35 +666,36 @@ def list_requests(
         inner.c.raised_at.desc(),
         inner.c.number,
     ).limit(limit)
-    rows = []
-    for x in conn.execute(q):
-        deadline = as_utc(x.deadline) if x.deadline is not None else None
-        rows.append(
-            RequestRow(
-                number=x.number,
-                title=x.title,
-                customer_no=x.customer_no,
-                account=x.account,
-                type=x.type,
-                type_label=REQUEST_TYPE_LABELS[x.type],
-                priority=x.priority,
-                priority_label=REQUEST_PRIORITY_LABELS[x.priority],
-                state=x.state,
-                state_label=REQUEST_STATE_LABELS[x.state],
-                stage=x.stage,
-                stage_label=REQUEST_STAGE_LABELS[x.stage],
-                holder=x.holder,
-                holder_name=x.holder_name,
-                due_at=deadline,
-                overdue=deadline is not None and deadline < now,
-                overdue_hours=_hours_past(deadline, now),
-                raised_at=as_utc(x.raised_at),
-                raising_unit=x.raising,
-                raising_unit_name=x.raising_name,
-                coordinator=x.coordinator,
-            )
-        )
-    return rows
+    return [request_row(x, now) for x in conn.execute(q)]
+
+
+def request_row(x, now: dt.datetime) -> RequestRow:
+    """A list row from a query row with the list's columns (number, title, customer_no, account, type,
+    priority, state, stage, holder, holder_name, deadline, raised_at, raising, raising_name, coordinator)."""
+    deadline = as_utc(x.deadline) if x.deadline is not None else None
+    return RequestRow(
+        number=x.number,
+        title=x.title,
+        customer_no=x.customer_no,
+        account=x.account,
+        type=x.type,
+        type_label=REQUEST_TYPE_LABELS[x.type],
+        priority=x.priority,
+        priority_label=REQUEST_PRIORITY_LABELS[x.priority],
+        state=x.state,
+        state_label=REQUEST_STATE_LABELS[x.state],
+        stage=x.stage,
+        stage_label=REQUEST_STAGE_LABELS[x.stage],
+        holder=x.holder,
+        holder_name=x.holder_name,
+        due_at=deadline,
+        overdue=deadline is not None and deadline < now,
+        overdue_hours=_hours_past(deadline, now),
+        raised_at=as_utc(x.raised_at),
+        raising_unit=x.raising,
+        raising_unit_name=x.raising_name,
+        coordinator=x.coordinator,
+    )
 
 
 def inbox_counts(conn: Connection, *, now: dt.datetime, units=None) -> dict[str, InboxCount]:

@@ -16,10 +16,6 @@ from sqlalchemy import Connection, and_, case, func, null, select
 from kam_console.errors import NotFound, ValidationError
 from kam_console.models import (
     OPEN_REQUEST_STATES,
-    REQUEST_PRIORITY_LABELS,
-    REQUEST_STAGE_LABELS,
-    REQUEST_STATE_LABELS,
-    REQUEST_TYPE_LABELS,
     Account,
     OrgUnit,
     Product,
@@ -27,7 +23,7 @@ from kam_console.models import (
     Service,
     ServiceRequest,
 )
-from kam_console.services.request_queries import RequestRow
+from kam_console.services.request_queries import RequestRow, request_row
 from kam_console.services.service_requests import ActResult, RequestChanged, act
 from kam_console.services.sla import as_utc
 
@@ -194,36 +190,7 @@ def account_requests(conn: Connection, *, account_id: int, now: dt.datetime, lim
         )
         .limit(limit)
     )
-    rows = []
-    for x in conn.execute(q):
-        due = as_utc(x.deadline) if x.deadline is not None else None
-        overdue = due is not None and due < now
-        rows.append(
-            RequestRow(
-                number=x.number,
-                title=x.title,
-                customer_no=x.customer_no,
-                account=x.account,
-                type=x.type,
-                type_label=REQUEST_TYPE_LABELS[x.type],
-                priority=x.priority,
-                priority_label=REQUEST_PRIORITY_LABELS[x.priority],
-                state=x.state,
-                state_label=REQUEST_STATE_LABELS[x.state],
-                stage=x.stage,
-                stage_label=REQUEST_STAGE_LABELS[x.stage],
-                holder=x.holder,
-                holder_name=x.holder_name,
-                due_at=due,
-                overdue=overdue,
-                overdue_hours=round((now - due).total_seconds() / 3600, 1) if overdue else 0.0,
-                raised_at=as_utc(x.raised_at),
-                raising_unit=x.raising,
-                raising_unit_name=x.raising_name,
-                coordinator=x.coordinator,
-            )
-        )
-    return rows
+    return [request_row(x, now) for x in conn.execute(q)]
 
 
 def request_version(conn: Connection, *, number: str) -> int:
