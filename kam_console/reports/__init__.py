@@ -1,0 +1,1 @@
+"""Monthly reports: frozen figures, their lifecycle and printouts (DESIGN §6)."""
