@@ -439,6 +439,18 @@ def _must_be_state(req, action: str, *states: str) -> None:
         )
 
 
+def _move(
+    conn, req, *, action: str, stage: str, unit_id: int, me, person, now, to_unit: int | None, comment, **values
+) -> None:
+    """Hand the request on: start ``stage`` at ``unit_id`` (compare-and-set save with the new deadline),
+    record the hop, close the running stage and open the new one."""
+    due = deadline(conn, type_=req.type, priority=req.priority, stage=stage, start=now)
+    _save(conn, req, stage=stage, stage_started_at=now, due_at=due, escalations=0, **values)
+    at = _hop(conn, req.id, action, from_unit=me.id, to_unit=to_unit, staff_id=person.id, at=now, comment=comment)
+    _end_stages(conn, req.id, at)
+    _start_stage(conn, req, stage, unit_id, at)
+
+
 def _do_forward(conn, *, req, loaded, person, me, holder, now, text, **_):
     _must_be_state(req, "forward", "routing")
     _must_hold(req, me, holder, "forward")
@@ -446,11 +458,19 @@ def _do_forward(conn, *, req, loaded, person, me, holder, now, text, **_):
         raise _refuse(f"{holder.name}就是这个请求的协调单位，应当受理（accept），不必再上报")
     route = loaded.route
     nxt = route[route.index(holder.id) + 1]
-    due = deadline(conn, type_=req.type, priority=req.priority, stage="route", start=now)
-    _save(conn, req, holder_unit_id=nxt, stage="route", stage_started_at=now, due_at=due, escalations=0)
-    at = _hop(conn, req.id, "forward", from_unit=me.id, to_unit=nxt, staff_id=person.id, at=now, comment=_text(text))
-    _end_stages(conn, req.id, at)
-    _start_stage(conn, req, "route", nxt, at)
+    _move(
+        conn,
+        req,
+        action="forward",
+        stage="route",
+        unit_id=nxt,
+        me=me,
+        person=person,
+        now=now,
+        to_unit=nxt,
+        comment=_text(text),
+        holder_unit_id=nxt,
+    )
 
 
 def _do_accept(conn, *, req, person, me, holder, now, text, **_):
@@ -459,11 +479,19 @@ def _do_accept(conn, *, req, person, me, holder, now, text, **_):
     if holder.id != req.coordinator_unit_id:
         coordinator = _units_by_id(conn, [req.coordinator_unit_id])[req.coordinator_unit_id]
         raise _refuse(f"这个请求的协调单位是{coordinator.name}，{me.name}应当上报（forward）而不是受理")
-    due = deadline(conn, type_=req.type, priority=req.priority, stage="coordinate", start=now)
-    _save(conn, req, state="coordinating", stage="coordinate", stage_started_at=now, due_at=due, escalations=0)
-    at = _hop(conn, req.id, "accept", from_unit=me.id, to_unit=None, staff_id=person.id, at=now, comment=_text(text))
-    _end_stages(conn, req.id, at)
-    _start_stage(conn, req, "coordinate", me.id, at)
+    _move(
+        conn,
+        req,
+        action="accept",
+        stage="coordinate",
+        unit_id=me.id,
+        me=me,
+        person=person,
+        now=now,
+        to_unit=None,
+        comment=_text(text),
+        state="coordinating",
+    )
 
 
 def _involved(conn: Connection, request_id: int) -> list[int]:
@@ -561,29 +589,21 @@ def _do_resolve(conn, *, req, person, me, holder, now, text, **_):
         names = "、".join(u.name for u in _units_by_id(conn, [s.unit_id for s in still]).values())
         raise _refuse(f"还有 {len(still)} 个子任务未回复（{names}），不能解决")
     result = _text(text, required="解决时需要写明处理结果")
-    due = deadline(conn, type_=req.type, priority=req.priority, stage="confirm", start=now)
-    _save(
+    raising = req.raising_unit_id
+    _move(
         conn,
         req,
-        state="resolved",
+        action="resolve",
         stage="confirm",
-        holder_unit_id=req.raising_unit_id,
-        stage_started_at=now,
-        due_at=due,
-        escalations=0,
-    )
-    at = _hop(
-        conn,
-        req.id,
-        "resolve",
-        from_unit=me.id,
-        to_unit=req.raising_unit_id,
-        staff_id=person.id,
-        at=now,
+        unit_id=raising,
+        me=me,
+        person=person,
+        now=now,
+        to_unit=raising,
         comment=result,
+        state="resolved",
+        holder_unit_id=raising,
     )
-    _end_stages(conn, req.id, at)
-    _start_stage(conn, req, "confirm", req.raising_unit_id, at)
 
 
 def _do_confirm(conn, *, req, person, me, holder, now, text, **_):
@@ -618,29 +638,21 @@ def _do_return(conn, *, req, loaded, person, me, holder, now, text, **_):
         return
     _must_hold(req, me, holder, "return")
     if req.state == "resolved":  # the raising unit is not satisfied: back to the coordinator to resolve again
-        due = deadline(conn, type_=req.type, priority=req.priority, stage="resolve", start=now)
-        _save(
+        coordinator = req.coordinator_unit_id
+        _move(
             conn,
             req,
-            state="processing",
+            action="return",
             stage="resolve",
-            holder_unit_id=req.coordinator_unit_id,
-            stage_started_at=now,
-            due_at=due,
-            escalations=0,
-        )
-        at = _hop(
-            conn,
-            req.id,
-            "return",
-            from_unit=me.id,
-            to_unit=req.coordinator_unit_id,
-            staff_id=person.id,
-            at=now,
+            unit_id=coordinator,
+            me=me,
+            person=person,
+            now=now,
+            to_unit=coordinator,
             comment=reason,
+            state="processing",
+            holder_unit_id=coordinator,
         )
-        _end_stages(conn, req.id, at)
-        _start_stage(conn, req, "resolve", req.coordinator_unit_id, at)
         return
     # routing or coordinating: one step back down the route
     route = loaded.route
@@ -648,13 +660,20 @@ def _do_return(conn, *, req, loaded, person, me, holder, now, text, **_):
     if position == 0:
         raise _refuse(f"请求 {req.number} 已在发起单位，无处退回；可以修改后再上报，或撤销")
     back = route[position - 1]
-    due = deadline(conn, type_=req.type, priority=req.priority, stage="route", start=now)
-    _save(
-        conn, req, state="routing", stage="route", holder_unit_id=back, stage_started_at=now, due_at=due, escalations=0
+    _move(
+        conn,
+        req,
+        action="return",
+        stage="route",
+        unit_id=back,
+        me=me,
+        person=person,
+        now=now,
+        to_unit=back,
+        comment=reason,
+        state="routing",
+        holder_unit_id=back,
     )
-    at = _hop(conn, req.id, "return", from_unit=me.id, to_unit=back, staff_id=person.id, at=now, comment=reason)
-    _end_stages(conn, req.id, at)
-    _start_stage(conn, req, "route", back, at)
 
 
 def _do_reassign(conn, *, req, person, me, holder, now, text, unit, to_unit, **_):
