@@ -659,6 +659,85 @@ class SlaRule(Base):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
 
 
+REPORT_LEVELS = ("group", "province", "city")
+REPORT_STATUSES = ("draft", "submitted", "approved", "returned")
+REPORT_STATUS_LABELS = {"draft": "草稿", "submitted": "已提交", "approved": "已审批", "returned": "已退回"}
+REPORT_ACTIONS = ("create", "save", "submit", "approve", "return", "revise")
+REPORT_ACTION_LABELS = {
+    "create": "开始编制",
+    "save": "保存",
+    "submit": "提交",
+    "approve": "审批通过",
+    "return": "退回",
+    "revise": "修订（新版本）",
+}
+
+
+class MonthlyReport(Base):
+    """One version of a unit's monthly report (DESIGN §6). A draft shows live figures; submitting freezes
+    them into ``snapshot`` (JSON) so later imports never change what was submitted. A returned version stays
+    as it was; revising it starts the next version. At most one version per unit and month is not returned
+    (the database enforces it), and ``row_version`` makes every change a compare-and-set."""
+
+    __tablename__ = "monthly_report"
+    __table_args__ = (
+        CheckConstraint(_in("status", REPORT_STATUSES), name="status"),
+        CheckConstraint("month >= 190001 AND month <= 999912 AND month % 100 BETWEEN 1 AND 12", name="month_valid"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("status = 'draft' OR snapshot IS NOT NULL", name="snapshot_when_submitted"),
+        CheckConstraint("status <> 'returned' OR return_reason IS NOT NULL", name="reason_when_returned"),
+        UniqueConstraint("unit_id", "month", "version"),
+        Index(
+            "uq_monthly_report_current",
+            "unit_id",
+            "month",
+            unique=True,
+            sqlite_where=text("status <> 'returned'"),
+            postgresql_where=text("status <> 'returned'"),
+        ),
+        Index("ix_monthly_report_month_status", "month", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    month: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(10), default="draft", server_default="draft")
+    market_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    issues_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    plan_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    snapshot: Mapped[str | None] = mapped_column(Text)  # JSON of the frozen figures, set on submit
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class MonthlyReportEvent(Base):
+    """One recorded transition of a monthly report: who did what, when, with what comment or reason."""
+
+    __tablename__ = "monthly_report_event"
+    __table_args__ = (
+        CheckConstraint(_in("action", REPORT_ACTIONS), name="action"),
+        UniqueConstraint("report_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("monthly_report.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
 class AppSetting(Base):
     """Small key/value facts about the database itself (e.g. that it holds demo data)."""
 
