@@ -903,6 +903,9 @@ def build_parser() -> argparse.ArgumentParser:
     ol.set_defaults(func=cmd_org_list)
 
     _add_request_commands(sub)
+    from kam_console.cli_reports import add_report_commands
+
+    add_report_commands(sub)
     return p
 
 

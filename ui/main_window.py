@@ -31,6 +31,7 @@ from ui.import_common import KIND_ACCOUNTS, KIND_REVENUE, KIND_STAFF
 from ui.import_wizard import ImportWizard
 from ui.org_tree_model import OrgTreeData, load_org_tree
 from ui.org_tree_panel import OrgTreePanel
+from ui.reports_page import ReportsPage
 from ui.request_view import RequestDesk
 from ui.requests_page import RequestsPage
 from ui.sla_dialog import SlaEditor
@@ -139,6 +140,17 @@ class MainWindow(QMainWindow):
         self.supervision_panel.request_activated.connect(lambda number: self.request_desk.open_request(number, self))
         self.requests_page = RequestsPage(self.request_desk, self.pages)
         self.pages.addTab(self.requests_page, self.tr("服务请求"))
+        # Monthly reports: the board of the units below and the unit's own report, as the current identity.
+        self.reports_page = ReportsPage(
+            db,
+            self.tasks,
+            self.identity,
+            clock=lambda: self.request_desk.now(),
+            choose_identity=self.choose_identity,
+            parent=self.pages,
+        )
+        self.reports_page.unit_requested.connect(self._select_unit)
+        self.pages.addTab(self.reports_page, self.tr("月报"))
         self.summary_panel.figures_panel.analysis_requested.connect(self.show_analysis)
         self.summary_panel.figures_panel.set_up_red(S.UP_RED.get(self.settings))
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -217,6 +229,10 @@ class MainWindow(QMainWindow):
         self.action_requests.setShortcut(QKeySequence(self.tr("Ctrl+3")))
         self.action_requests.triggered.connect(self.show_requests)
         menu_view.addAction(self.action_requests)
+        self.action_reports = QAction(self.tr("月报(&M)"), self)
+        self.action_reports.setShortcut(QKeySequence(self.tr("Ctrl+4")))
+        self.action_reports.triggered.connect(self.show_reports)
+        menu_view.addAction(self.action_reports)
         self.action_copy_chart = QAction(self.tr("复制分析图表(&C)"), self)
         self.action_copy_chart.setShortcut(QKeySequence(self.tr("Ctrl+Shift+C")))
         self.action_copy_chart.setToolTip(self.tr("把分析页的下钻图复制到剪贴板"))
@@ -303,6 +319,10 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.reports_page.has_unsaved():
+            event.ignore()  # asked first; the window closes once the edits are saved or discarded
+            self.reports_page.leave(self.close)
+            return
         self.save_layout()
         super().closeEvent(event)
 
@@ -337,6 +357,7 @@ class MainWindow(QMainWindow):
         else:  # the same unit, possibly with changed data
             self.analysis_page.invalidate()
             self.requests_page.invalidate()
+            self.reports_page.invalidate()
             self._on_unit_selected(self.tree_panel.selected_code())
         self.loaded.emit()
 
@@ -421,7 +442,8 @@ class MainWindow(QMainWindow):
             self.supervision_panel.set_unit(self.tree_panel.selected_code())
 
     def _sync_analysis(self, _index: int = -1) -> None:
-        """The analysis and requests pages follow the selected unit while shown (they read nothing while hidden)."""
+        """The analysis, requests and reports pages follow the selected unit while shown (they read nothing while
+        hidden)."""
         current = self.pages.currentWidget()
         if current is self.analysis_page:
             self.analysis_page.set_unit(self.tree_panel.selected_code())
@@ -429,6 +451,10 @@ class MainWindow(QMainWindow):
             code = self.tree_panel.selected_code()
             unit = self.tree_panel.model.unit(code) if code else None
             self.requests_page.set_unit(code, unit.name if unit else code)
+        elif current is self.reports_page:
+            code = self.tree_panel.selected_code()
+            unit = self.tree_panel.model.unit(code) if code else None
+            self.reports_page.set_unit(code, unit.name if unit else code)
 
     def _select_unit(self, code: str) -> None:
         if not self.tree_panel.select_code(code):
@@ -440,7 +466,14 @@ class MainWindow(QMainWindow):
         """Pick who works at this desk, from the selected unit's staff (or any employee number)."""
         code, staff = self._unit_staff
         summary = self.tree_panel.model.summary(code) if code else None
-        self.identity.choose(summary.unit.name if summary else "", staff, self)
+
+        def choose() -> None:
+            self.identity.choose(summary.unit.name if summary else "", staff, self)
+
+        if self.reports_page.has_unsaved():  # unsaved report text is saved (as who wrote it) or discarded first
+            self.reports_page.leave(choose)
+        else:
+            choose()
 
     def _show_identity(self, identity) -> None:
         if identity is None:
@@ -457,6 +490,9 @@ class MainWindow(QMainWindow):
 
     def show_requests(self, _checked: bool = False) -> None:
         self.pages.setCurrentWidget(self.requests_page)
+
+    def show_reports(self, _checked: bool = False) -> None:
+        self.pages.setCurrentWidget(self.reports_page)
 
     def refresh_inbox(self) -> Task:
         """Re-read every unit's requests to act on (after a request action) for the tree's badges."""

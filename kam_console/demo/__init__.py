@@ -27,6 +27,7 @@ from kam_console.demo.bulk import BulkWriter, clear_tables, foreign_keys_suspend
 from kam_console.demo.names import NameMaker
 from kam_console.demo.plan import SCALES, Plan, build_plan
 from kam_console.demo.reference import load_reference
+from kam_console.demo.reports import seed_reports
 from kam_console.demo.requests import seed_requests
 from kam_console.errors import RealDataPresent, ValidationError
 from kam_console.models import (
@@ -37,6 +38,8 @@ from kam_console.models import (
     AccountRollup,
     AppSetting,
     HeadAppointment,
+    MonthlyReport,
+    MonthlyReportEvent,
     MonthlyRevenue,
     ProvinceRollup,
     RequestAttachment,
@@ -68,7 +71,10 @@ REQUEST_TABLES = (
     RequestSubtask.__table__,
     ServiceRequest.__table__,
 )
+# Monthly reports reference staff and units; like the requests they are made through their workflow.
+REPORT_TABLES = (MonthlyReportEvent.__table__, MonthlyReport.__table__)
 BUSINESS_TABLES = (
+    *REPORT_TABLES,
     *REQUEST_TABLES,
     HeadAppointment.__table__,
     ProvinceRollup.__table__,
@@ -86,11 +92,11 @@ BUSINESS_TABLES = (
 
 # Tables written in bulk with their foreign keys suspended (PostgreSQL). The requests are not: they are
 # made afterwards through the workflow, with every key in force.
-BULK_TABLES = tuple(t for t in BUSINESS_TABLES if t not in REQUEST_TABLES)
+BULK_TABLES = tuple(t for t in BUSINESS_TABLES if t not in REQUEST_TABLES + REPORT_TABLES)
 
 # Progress is reported in these steps of a fixed total, so a progress bar moves evenly.
 _TOTAL = 1000
-_PLANNED, _PEOPLE_WRITTEN, _BILLED, _CHECKED, _REQUESTED = 80, 180, 840, 910, 985
+_PLANNED, _PEOPLE_WRITTEN, _BILLED, _CHECKED, _REQUESTED, _REPORTED = 80, 180, 840, 910, 960, 985
 
 
 @dataclass
@@ -107,6 +113,7 @@ class SeedResult:
     last_month: int
     seconds: float
     requests: int = 0
+    reports: int = 0
 
 
 def demo_setting(connection: Connection) -> dict | None:
@@ -168,7 +175,7 @@ def seed_demo(
                 report(_PLANNED, _TOTAL, "清除原有业务数据…")
                 clear_tables(conn, BUSINESS_TABLES)
                 writer = BulkWriter(conn)
-                writer.reset_sequences(_with_ids(REQUEST_TABLES))  # request numbers start afresh, as when new
+                writer.reset_sequences(_with_ids(REQUEST_TABLES + REPORT_TABLES))  # ids start afresh, as when new
                 with foreign_keys_suspended(conn, BULK_TABLES):
                     report(_PLANNED + 10, _TOTAL, "写入员工与客户…")
                     _write_people(writer, plan, ref.industry_ids)
@@ -200,6 +207,12 @@ def seed_demo(
                     report(step, _TOTAL, f"生成一站式服务请求…（{done}/{total} 步）")
 
                 states = seed_requests(conn, scale=scale, seed=seed, today=today, progress=requests_done)
+
+                def reports_done(done: int, total: int) -> None:
+                    step = _REQUESTED + (_REPORTED - _REQUESTED) * done // max(total, 1)
+                    report(step, _TOTAL, f"编制与审批月报…（{done}/{total} 步）")
+
+                reports = seed_reports(conn, scale=scale, seed=seed, today=today, progress=reports_done)
                 report(_TOTAL - 10, _TOTAL, "记录演示数据标记…")
                 _mark_demo(conn, scale=scale, seed=seed, today=today)
         except BaseException:
@@ -231,6 +244,7 @@ def seed_demo(
         last_month=plan.window.months[-1],
         seconds=time.perf_counter() - started,
         requests=sum(states.values()),
+        reports=sum(reports.values()),
     )
 
 

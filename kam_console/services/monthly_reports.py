@@ -824,6 +824,7 @@ def report_document(
     else:
         if info is None:
             _check_month_ended(month, now)
+            _check_has_data(conn, u, month)
         figures = compile_report_figures(conn, unit=unit, month=month)
     texts = info.narratives if info else {}
     events = tuple(e for e in report_events(conn, unit=unit, month=month) if info is None or e.version <= info.version)
