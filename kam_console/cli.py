@@ -906,6 +906,12 @@ def build_parser() -> argparse.ArgumentParser:
     from kam_console.cli_reports import add_report_commands
 
     add_report_commands(sub)
+    from kam_console.cli_industry import add_industry_commands
+
+    add_industry_commands(sub)
+    from kam_console.cli_teams import add_team_commands
+
+    add_team_commands(sub)
     return p
 
 

@@ -738,6 +738,89 @@ class MonthlyReportEvent(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
 
+# --- virtual teams (DESIGN §1, §3) --------------------------------------------------------------------
+
+TEAM_KINDS = ("industry", "account")
+TEAM_KIND_LABELS = {"industry": "行业团队", "account": "全国性客户团队"}
+TEAM_ROLES = ("lead", "member", "local_contact", "expert")
+TEAM_ROLE_LABELS = {"lead": "团队负责人", "member": "成员", "local_contact": "属地联系人", "expert": "专家"}
+TEAM_ACTIVITY_KINDS = ("created", "note", "joined", "left", "covered", "uncovered", "closed")
+
+
+class VirtualTeam(Base):
+    """A national virtual team: people from many units jointly serving one industry (``kind`` industry,
+    ``industry_id`` set) or one or more national accounts (``kind`` account, accounts in
+    ``virtual_team_account``). Centrally led by ``lead_unit_id``; closing a team ends what it grants."""
+
+    __tablename__ = "virtual_team"
+    __table_args__ = (
+        CheckConstraint(_in("kind", TEAM_KINDS), name="kind"),
+        CheckConstraint(
+            "(kind = 'industry' AND industry_id IS NOT NULL) OR (kind = 'account' AND industry_id IS NULL)",
+            name="industry_of_kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    industry_id: Mapped[int | None] = mapped_column(ForeignKey("industry.id", ondelete="RESTRICT"))
+    lead_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class VirtualTeamAccount(Base):
+    """A national account a team covers (its branch accounts are covered with it)."""
+
+    __tablename__ = "virtual_team_account"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("virtual_team.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="RESTRICT"), primary_key=True, index=True)
+
+
+class VirtualTeamMember(Base):
+    """One person's membership of a team with a role, from ``start_date`` to ``end_date`` (inclusive; None:
+    open-ended). What the membership grants holds only on the days it runs, so it ends by itself."""
+
+    __tablename__ = "virtual_team_member"
+    __table_args__ = (
+        CheckConstraint(_in("role", TEAM_ROLES), name="role"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_in_order"),
+        Index("ix_virtual_team_member_staff_dates", "staff_id", "start_date", "end_date"),
+        Index("ix_virtual_team_member_team", "team_id", "start_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("virtual_team.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    role: Mapped[str] = mapped_column(String(15))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+
+
+class TeamActivity(Base):
+    """The team's shared log: notes members write and the changes the team went through."""
+
+    __tablename__ = "team_activity"
+    __table_args__ = (
+        CheckConstraint(_in("kind", TEAM_ACTIVITY_KINDS), name="kind"),
+        Index("ix_team_activity_team_at", "team_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("virtual_team.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+
+
 class AppSetting(Base):
     """Small key/value facts about the database itself (e.g. that it holds demo data)."""
 

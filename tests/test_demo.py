@@ -458,6 +458,31 @@ def _dump(db) -> dict[str, str]:
     return digests
 
 
+def test_virtual_teams_span_many_provinces_with_ended_memberships_and_gaps(seeded):
+    from kam_console.services.teams import list_teams, team_detail
+    from kam_console.services.visibility import visible_count
+
+    db, result = seeded
+    with db.engine.connect() as conn:
+        teams = list_teams(conn, on=TODAY)
+        assert result.teams == len(teams) >= 4
+        industry = [t for t in teams if t.kind == "industry"]
+        national = [t for t in teams if t.kind == "account"]
+        assert industry and national
+        assert max(t.provinces for t in industry) >= 10 and min(t.accounts for t in industry) > 0
+        assert all(t.provinces >= 3 and t.accounts >= 5 for t in national)
+        ended = conn.execute(
+            text("SELECT count(*) FROM virtual_team_member WHERE end_date < :d"), {"d": TODAY}
+        ).scalar()
+        assert ended > 0
+        detail = team_detail(conn, team=national[0].code, on=TODAY)
+        assert detail.gaps >= 1 and detail.activity and detail.trend[-1].figures.revenue_fen > 0
+        # a city member of a national-account team sees branches outside their own region
+        member = next(m for m in detail.members if m.running and m.province_code and m.unit_code != m.province_code)
+        own, extra = visible_count(conn, employee_no=member.employee_no, on=TODAY)
+        assert own > 0 and extra > 0
+
+
 @pytest.fixture
 def other_db(db_url, request):
     """A second fresh database on the same backend as ``db``."""

@@ -39,7 +39,7 @@ from kam_console.services.account_edit import (
     update_account,
 )
 from kam_console.services.assignment import ManagerCandidate, account_manager_candidates
-from kam_console.services.catalogues import UnitChoice, list_industries, list_units
+from kam_console.services.catalogues import UnitChoice, industry_choices, list_units
 from ui.staff_dialogs import ERROR_STYLE, _Field
 from ui.tasks import show_error
 
@@ -427,7 +427,8 @@ class AccountEditor(QObject):
         def work(progress):
             with db.engine.connect() as conn:
                 state = load_account(conn, account_id=account_id) if account_id is not None else None
-                return state, list_industries(conn, include_inactive=True), list_units(conn, include_inactive=True)
+                keep = [state.data.industry] if state is not None else []
+                return state, industry_choices(conn, keep=keep), list_units(conn, include_inactive=True)
 
         def done(result) -> None:
             state, industries, units = result

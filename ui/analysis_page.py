@@ -60,7 +60,7 @@ from kam_console.services.analysis import (
     compare_candidates,
     load_analysis,
 )
-from kam_console.services.catalogues import list_industries, list_products
+from kam_console.services.catalogues import industry_choices, list_products
 from ui import settings as S
 from ui.chart_export import ChartTable, ExportMenu
 from ui.charts import (
@@ -524,7 +524,7 @@ class AnalysisPage(QWidget):
 
         def work(_progress):
             with db.engine.connect() as conn:
-                return list_industries(conn), list_products(conn)
+                return industry_choices(conn, include_retired=True), list_products(conn)
 
         self.tasks.read(work, on_done=self._set_catalogues, busy_cursor=False, parent=self)
 

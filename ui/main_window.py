@@ -29,6 +29,8 @@ from ui.connection_banner import ConnectionBanner, is_connection_problem
 from ui.identity import IdentityHolder
 from ui.import_common import KIND_ACCOUNTS, KIND_REVENUE, KIND_STAFF
 from ui.import_wizard import ImportWizard
+from ui.industry_catalogue_dialog import IndustryCatalogueEditor
+from ui.industry_page import IndustryPage
 from ui.org_tree_model import OrgTreeData, load_org_tree
 from ui.org_tree_panel import OrgTreePanel
 from ui.reports_page import ReportsPage
@@ -38,6 +40,7 @@ from ui.sla_dialog import SlaEditor
 from ui.staff_dialogs import StaffActions
 from ui.supervision_panel import SupervisionPanel
 from ui.tasks import BackgroundTasks, Task, show_error
+from ui.teams_page import TeamsPage
 from ui.unit_accounts_panel import UnitAccountsPanel
 from ui.unit_details import UnitDetails, load_unit_details
 from ui.unit_summary import UnitSummaryPanel
@@ -151,6 +154,27 @@ class MainWindow(QMainWindow):
         )
         self.reports_page.unit_requested.connect(self._select_unit)
         self.pages.addTab(self.reports_page, self.tr("月报"))
+        # Industry marketing: one industry in the unit's area, its specialists and where nobody serves it.
+        self.industry_page = IndustryPage(db, self.tasks, self.pages, up_red=S.UP_RED.get(self.settings))
+        self.industry_page.unit_requested.connect(self._select_unit)
+        self.industry_page.account_requested.connect(self.open_account)
+        self.pages.addTab(self.industry_page, self.tr("行业营销"))
+        self.industry_catalogue = IndustryCatalogueEditor(db, self.tasks, self)
+        self.industry_catalogue.changed.connect(self._industries_changed)
+        # Virtual teams: national teams across regions, worked on as the current identity.
+        self.teams_page = TeamsPage(
+            db,
+            self.tasks,
+            self.identity,
+            clock=lambda: self.request_desk.now(),
+            choose_identity=self.choose_identity,
+            parent=self.pages,
+        )
+        self.teams_page.request_activated.connect(lambda number: self.request_desk.open_request(number, self))
+        self.teams_page.account_requested.connect(self.open_account_by_number)
+        self.request_desk.changed.connect(lambda _number: self.teams_page.invalidate())
+        self.teams_page.set_up_red(S.UP_RED.get(self.settings))
+        self.pages.addTab(self.teams_page, self.tr("虚拟团队"))
         self.summary_panel.figures_panel.analysis_requested.connect(self.show_analysis)
         self.summary_panel.figures_panel.set_up_red(S.UP_RED.get(self.settings))
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -233,6 +257,14 @@ class MainWindow(QMainWindow):
         self.action_reports.setShortcut(QKeySequence(self.tr("Ctrl+4")))
         self.action_reports.triggered.connect(self.show_reports)
         menu_view.addAction(self.action_reports)
+        self.action_industry = QAction(self.tr("行业营销(&I)"), self)
+        self.action_industry.setShortcut(QKeySequence(self.tr("Ctrl+5")))
+        self.action_industry.triggered.connect(self.show_industry)
+        menu_view.addAction(self.action_industry)
+        self.action_teams = QAction(self.tr("虚拟团队(&T)"), self)
+        self.action_teams.setShortcut(QKeySequence(self.tr("Ctrl+6")))
+        self.action_teams.triggered.connect(self.show_teams)
+        menu_view.addAction(self.action_teams)
         self.action_copy_chart = QAction(self.tr("复制分析图表(&C)"), self)
         self.action_copy_chart.setShortcut(QKeySequence(self.tr("Ctrl+Shift+C")))
         self.action_copy_chart.setToolTip(self.tr("把分析页的下钻图复制到剪贴板"))
@@ -250,6 +282,9 @@ class MainWindow(QMainWindow):
         self.action_sla = QAction(self.tr("服务请求时限（SLA）(&S)…"), self)
         self.action_sla.triggered.connect(lambda: self.sla_editor.open(self.identity.identity))
         menu_tools.addAction(self.action_sla)
+        self.action_industries = QAction(self.tr("行业目录(&I)…"), self)
+        self.action_industries.triggered.connect(lambda: self.industry_catalogue.open(self.identity.identity))
+        menu_tools.addAction(self.action_industries)
 
         menu_help = self.menuBar().addMenu(self.tr("帮助(&H)"))
         self.action_about = QAction(self.tr("关于(&A)"), self)
@@ -358,6 +393,8 @@ class MainWindow(QMainWindow):
             self.analysis_page.invalidate()
             self.requests_page.invalidate()
             self.reports_page.invalidate()
+            self.industry_page.invalidate()
+            self.teams_page.invalidate()
             self._on_unit_selected(self.tree_panel.selected_code())
         self.loaded.emit()
 
@@ -455,6 +492,8 @@ class MainWindow(QMainWindow):
             code = self.tree_panel.selected_code()
             unit = self.tree_panel.model.unit(code) if code else None
             self.reports_page.set_unit(code, unit.name if unit else code)
+        elif current is self.industry_page:
+            self.industry_page.set_unit(self.tree_panel.selected_code())
 
     def _select_unit(self, code: str) -> None:
         if not self.tree_panel.select_code(code):
@@ -493,6 +532,18 @@ class MainWindow(QMainWindow):
 
     def show_reports(self, _checked: bool = False) -> None:
         self.pages.setCurrentWidget(self.reports_page)
+
+    def show_industry(self, _checked: bool = False) -> None:
+        self.pages.setCurrentWidget(self.industry_page)
+
+    def show_teams(self, _checked: bool = False) -> None:
+        self.pages.setCurrentWidget(self.teams_page)
+
+    def _industries_changed(self) -> None:
+        """The industry catalogue changed: the industry page reads its choices again (now if it is shown)."""
+        self.industry_page.invalidate()
+        if self.pages.currentWidget() is self.industry_page:
+            self.industry_page.set_unit(self.tree_panel.selected_code())
 
     def refresh_inbox(self) -> Task:
         """Re-read every unit's requests to act on (after a request action) for the tree's badges."""
@@ -535,6 +586,8 @@ class MainWindow(QMainWindow):
         S.UP_RED.set(self.settings, up_red)
         self.summary_panel.figures_panel.set_up_red(up_red)
         self.analysis_page.set_up_red(up_red)
+        self.industry_page.set_up_red(up_red)
+        self.teams_page.set_up_red(up_red)
 
     def open_import_wizard(self, kind: str = KIND_REVENUE, _checked: bool = False) -> ImportWizard:
         model = self.tree_panel.model

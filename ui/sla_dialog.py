@@ -32,8 +32,8 @@ from kam_console.models import (
     REQUEST_TYPES,
 )
 from kam_console.models import utcnow as _utc_now
-from kam_console.services.sla import MAX_SLA_HOURS, SLA_EDITOR_POSITIONS, SLA_EDITOR_UNIT, set_sla_table, sla_table
-from kam_console.services.staff import Identity
+from kam_console.services.sla import MAX_SLA_HOURS, set_sla_table, sla_table
+from kam_console.services.staff import Identity, is_group_admin
 from ui.tasks import show_error
 
 KeyRole = Qt.ItemDataRole.UserRole + 1
@@ -55,7 +55,7 @@ class _HoursDelegate(QStyledItemDelegate):
 
 
 def may_edit(identity: Identity | None) -> bool:
-    return identity is not None and identity.unit_code == SLA_EDITOR_UNIT and identity.position in SLA_EDITOR_POSITIONS
+    return is_group_admin(identity)
 
 
 class SlaDialog(QDialog):

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from kam_console.models import POSITION_LABELS
-from kam_console.services.catalogues import list_industries, list_units
+from kam_console.services.catalogues import RETIRED_MARK, industry_choices, list_units
 from kam_console.services.staff import (
     POSITION_ORDER,
     PositionGroup,
@@ -115,8 +115,11 @@ class StaffDialog(QDialog):
         self.industry_list = QListWidget(self)
         self.industry_list.setObjectName("staffIndustries")
         current_names = set(person.industries) if editing else set()
-        for code, name in industries:
-            item = QListWidgetItem(name)
+        for code, label in industries:
+            name = label.removesuffix(RETIRED_MARK)
+            if name != label and name not in current_names:
+                continue  # a retired industry is kept where it is held, never newly offered
+            item = QListWidgetItem(label)
             item.setData(CodeRole, code)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if name in current_names else Qt.CheckState.Unchecked)
@@ -332,7 +335,7 @@ class StaffActions(QObject):
 
         def work(progress):
             with db.engine.connect() as conn:
-                return list_industries(conn, include_inactive=True), list_units(conn, include_inactive=True)
+                return industry_choices(conn, include_retired=True), list_units(conn, include_inactive=True)
 
         def done(result) -> None:
             industries, units = result

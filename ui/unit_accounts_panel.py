@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from kam_console.db import Database
 from kam_console.models import ACCOUNT_LEVEL_LABELS, ACCOUNT_STATUS_LABELS
 from kam_console.services.accounts import AccountQuery, count_accounts
-from kam_console.services.catalogues import list_industries
+from kam_console.services.catalogues import industry_choices
 from kam_console.services.staff import PositionGroup
 from ui.account_table_model import (
     COL_CUSTOMER_NO,
@@ -247,7 +247,7 @@ class UnitAccountsPanel(QWidget):
 
         def work(_progress):
             with db.engine.connect() as conn:
-                return list_industries(conn)
+                return industry_choices(conn, include_retired=True)
 
         self.tasks.read(work, on_done=self._set_industries, busy_cursor=False, parent=self)
 

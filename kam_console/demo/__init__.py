@@ -29,6 +29,7 @@ from kam_console.demo.plan import SCALES, Plan, build_plan
 from kam_console.demo.reference import load_reference
 from kam_console.demo.reports import seed_reports
 from kam_console.demo.requests import seed_requests
+from kam_console.demo.teams import seed_teams
 from kam_console.errors import RealDataPresent, ValidationError
 from kam_console.models import (
     Account,
@@ -52,6 +53,10 @@ from kam_console.models import (
     ServiceRequest,
     Staff,
     StaffIndustry,
+    TeamActivity,
+    VirtualTeam,
+    VirtualTeamAccount,
+    VirtualTeamMember,
 )
 from kam_console.rollups import rebuild_rollups
 from kam_console.services.status import DEMO_SEED_KEY
@@ -73,7 +78,16 @@ REQUEST_TABLES = (
 )
 # Monthly reports reference staff and units; like the requests they are made through their workflow.
 REPORT_TABLES = (MonthlyReportEvent.__table__, MonthlyReport.__table__)
+# Virtual teams too (members, covered accounts and the log before the teams).
+TEAM_TABLES = (
+    TeamActivity.__table__,
+    VirtualTeamMember.__table__,
+    VirtualTeamAccount.__table__,
+    VirtualTeam.__table__,
+)
+WORKFLOW_TABLES = REQUEST_TABLES + REPORT_TABLES + TEAM_TABLES
 BUSINESS_TABLES = (
+    *TEAM_TABLES,
     *REPORT_TABLES,
     *REQUEST_TABLES,
     HeadAppointment.__table__,
@@ -92,7 +106,7 @@ BUSINESS_TABLES = (
 
 # Tables written in bulk with their foreign keys suspended (PostgreSQL). The requests are not: they are
 # made afterwards through the workflow, with every key in force.
-BULK_TABLES = tuple(t for t in BUSINESS_TABLES if t not in REQUEST_TABLES + REPORT_TABLES)
+BULK_TABLES = tuple(t for t in BUSINESS_TABLES if t not in WORKFLOW_TABLES)
 
 # Progress is reported in these steps of a fixed total, so a progress bar moves evenly.
 _TOTAL = 1000
@@ -114,6 +128,7 @@ class SeedResult:
     seconds: float
     requests: int = 0
     reports: int = 0
+    teams: int = 0
 
 
 def demo_setting(connection: Connection) -> dict | None:
@@ -175,7 +190,7 @@ def seed_demo(
                 report(_PLANNED, _TOTAL, "清除原有业务数据…")
                 clear_tables(conn, BUSINESS_TABLES)
                 writer = BulkWriter(conn)
-                writer.reset_sequences(_with_ids(REQUEST_TABLES + REPORT_TABLES))  # ids start afresh, as when new
+                writer.reset_sequences(_with_ids(WORKFLOW_TABLES))  # ids start afresh, as when new
                 with foreign_keys_suspended(conn, BULK_TABLES):
                     report(_PLANNED + 10, _TOTAL, "写入员工与客户…")
                     _write_people(writer, plan, ref.industry_ids)
@@ -213,6 +228,8 @@ def seed_demo(
                     report(step, _TOTAL, f"编制与审批月报…（{done}/{total} 步）")
 
                 reports = seed_reports(conn, scale=scale, seed=seed, today=today, progress=reports_done)
+                report(_REPORTED, _TOTAL, "组建虚拟团队…")
+                teams = seed_teams(conn, scale=scale, seed=seed, today=today)
                 report(_TOTAL - 10, _TOTAL, "记录演示数据标记…")
                 _mark_demo(conn, scale=scale, seed=seed, today=today)
         except BaseException:
@@ -245,6 +262,7 @@ def seed_demo(
         seconds=time.perf_counter() - started,
         requests=sum(states.values()),
         reports=sum(reports.values()),
+        teams=teams,
     )
 
 

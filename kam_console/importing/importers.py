@@ -108,6 +108,10 @@ def _codes(conn: Connection, model, key="code") -> dict[str, int]:
     return {code: id_ for code, id_ in conn.execute(select(getattr(model, key), model.id))}
 
 
+def _retired(conn: Connection) -> set[int]:
+    return set(conn.execute(select(Industry.id).where(Industry.active.is_(False))).scalars())
+
+
 def _units(conn: Connection) -> dict[str, tuple[int, str, str]]:
     """code -> (id, level, path)."""
     return {
@@ -142,6 +146,18 @@ def import_staff(
     issues = _Issues(table.path)
     units = _units(conn)
     industries = _codes(conn, Industry)
+    retired = _retired(conn)
+    held = (  # retired specialties people hold already: kept, never newly taken up
+        set(
+            conn.execute(
+                select(Staff.employee_no, StaffIndustry.industry_id)
+                .join(StaffIndustry, StaffIndustry.staff_id == Staff.id)
+                .where(StaffIndustry.industry_id.in_(retired))
+            ).all()
+        )
+        if retired
+        else set()
+    )
     existing = _codes(conn, Staff, "employee_no")
     seen: dict[str, int] = {}
     parsed = []
@@ -171,6 +187,9 @@ def import_staff(
         for code in codes:
             if code not in industries:
                 issues.add(line, "industry_codes", code, "没有这个行业代码")
+                ok = False
+            elif industries[code] in retired and (emp, industries[code]) not in held:
+                issues.add(line, "industry_codes", code, "该行业已停用，不能新增为专长")
                 ok = False
         if ok:
             parsed.append((emp, name, units[unit][0], pos, sorted({industries[c] for c in codes})))
@@ -217,6 +236,14 @@ def import_accounts(
     issues = _Issues(table.path)
     units = _units(conn)
     industries = _codes(conn, Industry)
+    retired = _retired(conn)
+    held = (  # accounts keep a retired industry they have; no account newly gets one
+        dict(
+            conn.execute(select(Account.customer_no, Account.industry_id).where(Account.industry_id.in_(retired))).all()
+        )
+        if retired
+        else {}
+    )
     staff = {emp: (id_, active) for emp, id_, active in conn.execute(select(Staff.employee_no, Staff.id, Staff.active))}
     existing = {
         no: (id_, parent, manager)
@@ -249,6 +276,9 @@ def import_accounts(
             ok = False
         if row["industry_code"] not in industries:
             issues.add(line, "industry_code", row["industry_code"], "没有这个行业代码")
+            ok = False
+        elif industries[row["industry_code"]] in retired and held.get(no) != industries[row["industry_code"]]:
+            issues.add(line, "industry_code", row["industry_code"], "该行业已停用，不能再选用")
             ok = False
         level = row["level"]
         if level not in ACCOUNT_LEVELS:

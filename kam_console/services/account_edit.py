@@ -128,9 +128,18 @@ def _check(conn: Connection, data: AccountInput, *, account_id: int | None) -> d
     elif len(name) > 200:
         errors["name"] = "最多 200 个字"
     values["name"] = name
-    industry = conn.execute(select(Industry.id).where(Industry.code == data.industry)).scalar()
-    if industry is None:
+    industry_row = conn.execute(select(Industry.id, Industry.active).where(Industry.code == data.industry)).first()
+    industry = industry_row.id if industry_row else None
+    if industry_row is None:
         errors["industry"] = f"没有这个行业：{data.industry}"
+    elif not industry_row.active:
+        current = (
+            conn.execute(select(Account.industry_id).where(Account.id == account_id)).scalar()
+            if account_id is not None
+            else None
+        )
+        if current != industry:  # an account keeps its retired industry; no new one gets it
+            errors["industry"] = f"行业 {data.industry} 已停用，不能再选用"
     values["industry_id"] = industry
     if data.level not in ACCOUNT_LEVELS:
         errors["level"] = "应为全国性、省级或地市级"

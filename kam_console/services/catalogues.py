@@ -3,6 +3,7 @@ units an account may belong to)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -39,6 +40,26 @@ def list_industries(conn: Connection, *, include_inactive: bool = False) -> list
     if not include_inactive:
         query = query.where(Industry.active.is_(True))
     return [(code, name) for code, name in conn.execute(query.order_by(Industry.sort_order, Industry.code))]
+
+
+RETIRED_MARK = "（已停用）"
+
+
+def industry_choices(
+    conn: Connection, *, keep: Iterable[str] = (), include_retired: bool = False
+) -> list[tuple[str, str]]:
+    """The industries to offer when a record's industry is chosen: the active ones, plus any retired one
+    in ``keep`` (the record's current industries), named with 已停用 so it is kept, not newly chosen.
+    Filters over existing data pass ``include_retired``: every industry, retired ones so named."""
+    kept = set(keep)
+    rows = conn.execute(
+        select(Industry.code, Industry.name, Industry.active).order_by(Industry.sort_order, Industry.code)
+    ).all()
+    return [
+        (code, name if active else name + RETIRED_MARK)
+        for code, name, active in rows
+        if active or include_retired or code in kept
+    ]
 
 
 def list_products(conn: Connection) -> list[tuple[str, str]]:

@@ -16,14 +16,12 @@ from sqlalchemy import Connection, select, update
 
 from kam_console.errors import NotFound, ValidationError
 from kam_console.models import (
-    POSITION_LABELS,
     REQUEST_PRIORITIES,
     REQUEST_PRIORITY_LABELS,
     REQUEST_STAGE_LABELS,
     REQUEST_STAGES,
     REQUEST_TYPE_LABELS,
     REQUEST_TYPES,
-    OrgUnit,
     SlaRule,
     Staff,
 )
@@ -129,29 +127,13 @@ def set_sla_hours(
     )
 
 
-SLA_EDITOR_UNIT = "000000"
-SLA_EDITOR_POSITIONS = ("admin", "head")
-
-
 def sla_editor_id(conn: Connection, *, employee_no: str) -> int:
     """The staff id of ``employee_no`` if they may change the SLA table (an active administrator or head of
     the group unit); otherwise an error saying who may."""
-    person = conn.execute(
-        select(Staff.id, Staff.name, Staff.position, Staff.active, OrgUnit.code, OrgUnit.name.label("unit"))
-        .join(OrgUnit, OrgUnit.id == Staff.unit_id)
-        .where(Staff.employee_no == employee_no)
-    ).first()
-    if person is None:
-        raise NotFound(f"没有工号为 {employee_no} 的员工", f"no staff member {employee_no}")
-    if not person.active:
-        raise ValidationError(f"{person.name}（{employee_no}）已停用", f"{employee_no} is deactivated")
-    if person.code != SLA_EDITOR_UNIT or person.position not in SLA_EDITOR_POSITIONS:
-        raise ValidationError(
-            f"只有集团公司大客户事业部的管理员或负责人可以修改时限规则；{person.name}（{employee_no}）是"
-            f"{person.unit}的{POSITION_LABELS.get(person.position, person.position)}",
-            "only an admin or head of the group unit may change the SLA table",
-        )
-    return int(person.id)
+    from kam_console.services.staff import group_admin
+
+    person = group_admin(conn, employee_no=employee_no, what="修改时限规则")
+    return int(conn.execute(select(Staff.id).where(Staff.employee_no == person.employee_no)).scalar_one())
 
 
 def set_sla_table(

@@ -140,6 +140,29 @@ def find_identity(conn: Connection, *, employee_no: str) -> Identity:
     return Identity(row.employee_no, row.name, row.position, row.code, row.unit_name, row.short_name)
 
 
+# The group's administrators and heads keep the shared tables (the SLA table, the industry catalogue).
+GROUP_UNIT = "000000"
+GROUP_ADMIN_POSITIONS = ("admin", "head")
+
+
+def is_group_admin(identity: Identity | None) -> bool:
+    """Whether ``identity`` is an administrator or head of the group unit."""
+    return identity is not None and identity.unit_code == GROUP_UNIT and identity.position in GROUP_ADMIN_POSITIONS
+
+
+def group_admin(conn: Connection, *, employee_no: str, what: str) -> Identity:
+    """The active employee ``employee_no`` if they are a group administrator or head; otherwise an error
+    saying who may ``what`` (e.g. 修改行业目录) and who they are."""
+    person = find_identity(conn, employee_no=employee_no)
+    if not is_group_admin(person):
+        raise ValidationError(
+            f"只有集团公司大客户事业部的管理员或负责人可以{what}；{person.name}（{person.employee_no}）是"
+            f"{person.unit_name}的{POSITION_LABELS.get(person.position, person.position)}",
+            "only an admin or head of the group unit may do this",
+        )
+    return person
+
+
 # --- changes ------------------------------------------------------------------------------------
 
 
@@ -167,7 +190,7 @@ class StaffHasAccounts(ValidationError):
         )
 
 
-def _validate(conn: Connection, data: StaffInput) -> tuple[int, list[int]]:
+def _validate(conn: Connection, data: StaffInput, *, staff_id: int | None = None) -> tuple[int, list[int]]:
     problems = []
     if not data.name.strip():
         problems.append("姓名不能为空")
@@ -178,10 +201,21 @@ def _validate(conn: Connection, data: StaffInput) -> tuple[int, list[int]]:
         problems.append(f"未知的岗位：{data.position}")
     elif data.position == "head":
         problems.append("单位负责人须经上级大客户部门审批任命，不能直接设置")
-    codes = dict(conn.execute(select(Industry.code, Industry.id)).all())
+    catalogue = {
+        code: (id_, active) for code, id_, active in conn.execute(select(Industry.code, Industry.id, Industry.active))
+    }
+    codes = {code: id_ for code, (id_, _active) in catalogue.items()}
     unknown = [c for c in data.industries if c not in codes]
     if unknown:
         problems.append(f"没有这些行业代码：{'、'.join(unknown)}")
+    held = (
+        set(conn.execute(select(StaffIndustry.industry_id).where(StaffIndustry.staff_id == staff_id)).scalars())
+        if staff_id is not None
+        else set()
+    )
+    retired = [c for c in data.industries if c in catalogue and not catalogue[c][1] and catalogue[c][0] not in held]
+    if retired:  # a specialty kept from before stays; a retired industry is not newly taken up
+        problems.append(f"这些行业已停用，不能新增为专长：{'、'.join(retired)}")
     if problems:
         raise ValidationError("；".join(problems), "invalid staff data")
     return unit_id, sorted({codes[c] for c in data.industries})
@@ -235,7 +269,7 @@ def update_staff(conn: Connection, *, employee_no: str, data: StaffInput) -> Non
         if current != "head" or data.position != "head"
         else StaffInput(data.name, data.unit, "customer_manager", data.industries, data.phone, data.email)
     )
-    unit_id, industry_ids = _validate(conn, check)
+    unit_id, industry_ids = _validate(conn, check, staff_id=staff_id)
     conn.execute(
         update(Staff)
         .where(Staff.id == staff_id)
