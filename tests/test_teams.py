@@ -322,3 +322,26 @@ def test_the_command_line_lists_and_shows_teams(ready, capsys):
     assert {s["employee_no"] for s in suggested} == {"JT1", "CD1"}
     code, _, err = run("show", "VT9999")
     assert code == 1 and "VT9999" in err
+
+
+def test_permissions_asked_up_front_match_what_the_changes_allow(ready):
+    from kam_console.services.teams import team_permissions
+
+    db = ready
+    with db.engine.begin() as conn:
+        code = create_team(
+            conn, name="某能源集团服务团队", kind="account", lead_unit="000000", by="JTH", now=NOW, accounts=["N1"]
+        )
+        add_member(conn, team=code, employee_no="HZ1", role="member", start=TODAY, by="JTH", now=NOW)
+        lead = team_permissions(conn, team=code, employee_no="JTH", on=TODAY)
+        member = team_permissions(conn, team=code, employee_no="HZ1", on=TODAY)
+        outsider = team_permissions(conn, team=code, employee_no="SC1", on=TODAY)
+        nobody = team_permissions(conn, team=code, employee_no=None, on=TODAY)
+        assert (lead.manage, lead.note) == (True, True)
+        assert (member.manage, member.note) == (False, True) and "负责人" in member.why_not
+        assert (outsider.manage, outsider.note) == (False, False) and "不是本团队成员" in outsider.why_not
+        assert not nobody.manage and "身份" in nobody.why_not
+        close_team(conn, team=code, on=TODAY, by="JTH", now=NOW)
+        closed = team_permissions(conn, team=code, employee_no="JTH", on=TODAY)
+        assert not closed.manage and "撤销" in closed.why_not
+        assert list_teams(conn, on=TODAY - dt.timedelta(days=1))[0].head_accounts == ("某能源集团有限公司",)

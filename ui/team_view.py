@@ -71,9 +71,11 @@ from kam_console.services.teams import (
     MemberRow,
     Suggestion,
     TeamDetail,
+    TeamPermissions,
     add_note,
     suggest_members,
     team_detail,
+    team_permissions,
 )
 from kam_console.services.visibility import visible_count
 from ui.chart_export import ChartTable, ExportMenu
@@ -108,21 +110,29 @@ class TeamPageData:
     viewer: str | None  # the identity the page was read for
     membership: MemberRow | None  # the viewer's running membership
     visible: tuple[int, int] | None  # (own region, only through teams) when the viewer is a running member
+    permissions: TeamPermissions | None = None  # what the viewer may do (None: not known)
 
 
 def load_team_page(
-    db, *, team: str, on: dt.date, viewer: str | None, units: Mapping[str, UnitChoice] | None = None
+    db,
+    *,
+    team: str,
+    on: dt.date,
+    viewer: str | None,
+    units: Mapping[str, UnitChoice] | None = None,
+    now: dt.datetime | None = None,
 ) -> TeamPageData:
     """Worker side: everything the team view shows on day ``on`` for ``viewer``."""
     with db.engine.connect() as conn:
-        detail = team_detail(conn, team=team, on=on)
+        detail = team_detail(conn, team=team, on=on, now=now)
+        permissions = team_permissions(conn, team=team, employee_no=viewer, on=on)
         open_team = detail.closed_on is None or detail.closed_on > on
         suggestions = tuple(suggest_members(conn, team=team, on=on)) if detail.kind == "account" and open_team else ()
         if units is None:
             units = {u.code: u for u in list_units(conn, include_inactive=True)}
         membership = next((m for m in detail.members if m.employee_no == viewer and m.running), None)
         visible = visible_count(conn, employee_no=viewer, on=on) if membership and viewer else None
-    return TeamPageData(detail, suggestions, units, viewer, membership, visible)
+    return TeamPageData(detail, suggestions, units, viewer, membership, visible, permissions)
 
 
 def short_name(units: Mapping[str, UnitChoice], code: str | None, fallback: str = "") -> str:
@@ -937,10 +947,11 @@ class TeamView(QWidget):
             self._task.cancel()
         identity = self.identity_holder.identity
         db, team, units = self.db, self.team, self.units
-        on = beijing_date(self.clock())
+        now = self.clock()
+        on = beijing_date(now)
         viewer = identity.employee_no if identity else None
         self._task = self.tasks.read(
-            lambda _p: load_team_page(db, team=team, on=on, viewer=viewer, units=units),
+            lambda _p: load_team_page(db, team=team, on=on, viewer=viewer, units=units, now=now),
             on_done=lambda data: self._loaded(generation, data),
             on_error=lambda exc: self._failed(generation, exc),
             busy_cursor=False,
@@ -1026,9 +1037,20 @@ class TeamView(QWidget):
         self.suggest_button.setVisible(account_team)
         n = len(data.suggestions)
         self.suggest_button.setText(self.tr("建议成员（{0}）(&G)…").format(n) if n else self.tr("建议成员(&G)…"))
-        self.suggest_button.setEnabled(bool(n) and not self.is_closed())
-        self.add_button.setEnabled(not self.is_closed())
+        manage = self._may_manage()
+        self.suggest_button.setEnabled(bool(n) and manage)
+        self.add_button.setEnabled(manage)
+        why = data.permissions.why_not if data.permissions and not manage else ""
+        for button in (self.suggest_button, self.add_button):
+            button.setToolTip(why)
         self._sync_member_buttons()
+
+    def _may_manage(self) -> bool:
+        """Changes are offered only to who may make them (the core refuses anyone else anyway)."""
+        if self.data is None or self.is_closed():
+            return False
+        permissions = self.data.permissions
+        return permissions is None or permissions.manage
 
     def _gap_html(self, data: TeamPageData) -> str:
         lines = []
@@ -1064,7 +1086,7 @@ class TeamView(QWidget):
     def _sync_member_buttons(self) -> None:
         member = self.selected_member()
         ending = member is not None and member_status(member, self.data.detail.on) != "ended"
-        self.end_button.setEnabled(ending and not self.is_closed())
+        self.end_button.setEnabled(ending and self._may_manage())
         self.end_button.setToolTip("" if ending else self.tr("先在成员表中选中一位在任或未开始的成员"))
 
     def _actor(self) -> Identity | None:
@@ -1339,15 +1361,17 @@ class TeamView(QWidget):
         identity = self.identity_holder.identity
         if identity is None:
             self.note_hint.setText(self.tr("选择当前身份后可以记录"))
+        elif data.permissions is not None and not data.permissions.note:
+            self.note_hint.setText(data.permissions.why_not)
         elif data.membership is not None:
             self.note_hint.setText(self.tr("以 {0} 的身份记录").format(identity.label))
         else:
             self.note_hint.setText(
                 self.tr("以 {0} 的身份记录（团队成员和牵头单位的人员可以记录）").format(identity.label)
             )
-        closed = self.is_closed()
-        self.note_edit.setEnabled(not closed)
-        self.post_button.setEnabled(not closed)
+        may_note = not self.is_closed() and (data.permissions is None or data.permissions.note)
+        self.note_edit.setEnabled(may_note)
+        self.post_button.setEnabled(may_note)
 
     def post_note(self) -> None:
         text = self.note_edit.toPlainText().strip()

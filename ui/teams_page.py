@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from kam_console.services.teams import CREATOR_POSITIONS, TeamRow, list_teams, team_detail
+from kam_console.services.teams import CREATOR_POSITIONS, TeamRow, list_teams
 from ui.identity import IdentityHolder
 from ui.style import muted_colour, set_muted
 from ui.tasks import BackgroundTasks, Task
@@ -62,15 +62,9 @@ class TeamList:
 
 
 def load_team_list(conn, *, on: dt.date, member: str | None, include_closed: bool) -> TeamList:
-    """Worker side: the teams, and for each national-account team the customers it covers (the list names
-    them; ``list_teams`` gives only their number, so each such team's detail is read)."""
+    """Worker side: the teams, and for each national-account team the customers it covers."""
     rows = list_teams(conn, on=on, member=member, include_closed=include_closed)
-    heads = {
-        r.code: tuple(name for _no, name in team_detail(conn, team=r.code, on=on).head_accounts)
-        for r in rows
-        if r.kind == "account"
-    }
-    return TeamList(rows, heads)
+    return TeamList(rows, {r.code: r.head_accounts for r in rows if r.kind == "account"})
 
 
 class TeamTableModel(QAbstractTableModel):

@@ -182,6 +182,7 @@ class TeamRow:
     provinces: int  # provinces with a running member
     accounts: int  # covered accounts (national accounts with their branches, or the industry's accounts)
     closed_on: dt.date | None
+    head_accounts: tuple[str, ...] = ()  # names of the national customers an account team covers
 
 
 def list_teams(
@@ -221,6 +222,14 @@ def list_teams(
             select(covered.c.team_id, func.count(covered.c.account_id.distinct())).group_by(covered.c.team_id)
         ).all()
     )
+    heads: dict[int, list[str]] = {}
+    for team_id, name in conn.execute(
+        select(VirtualTeamAccount.team_id, Account.name)
+        .join(Account, Account.id == VirtualTeamAccount.account_id)
+        .where(VirtualTeamAccount.team_id.in_(ids))
+        .order_by(Account.customer_no)
+    ):
+        heads.setdefault(team_id, []).append(name)
     return [
         TeamRow(
             code=r[1],
@@ -235,6 +244,7 @@ def list_teams(
             provinces=provinces.get(r[0], 0),
             accounts=int(accounts.get(r[0], 0)),
             closed_on=r[8],
+            head_accounts=tuple(heads.get(r[0], ())),
         )
         for r in rows
     ]
@@ -263,6 +273,34 @@ def _member_counts(conn: Connection, team_ids: list[int], on: dt.date) -> tuple[
         if province:
             provinces.setdefault(team_id, set()).add(province)
     return {k: len(v) for k, v in people.items()}, {k: len(v) for k, v in provinces.items()}
+
+
+@dataclass(frozen=True)
+class TeamPermissions:
+    """What ``employee_no`` may do with the team on a day; ``why_not`` explains a read-only view."""
+
+    manage: bool  # add and end members, cover accounts, close the team
+    note: bool  # write to the team's log
+    why_not: str = ""
+
+
+def team_permissions(conn: Connection, *, team: str, employee_no: str | None, on: dt.date) -> TeamPermissions:
+    """The same rules the changes apply, asked up front so a page can offer only what will be allowed."""
+    t = _team(conn, team)
+    if t.closed_on is not None and t.closed_on <= on:
+        return TeamPermissions(False, False, f"团队已于 {t.closed_on} 撤销，只读")
+    if not employee_no:
+        return TeamPermissions(False, False, "请先选择当前身份")
+    try:
+        person = _person(conn, employee_no)
+    except KamError as exc:
+        return TeamPermissions(False, False, exc.zh)
+    manage = _may_manage(conn, t, person, on)
+    note = _running(conn, t.id, person.id, on) or person.unit_id == t.lead_unit_id
+    why = "" if manage else "只有团队负责人或牵头单位的负责人、管理员可以调整成员"
+    if not note:
+        why = "不是本团队成员，只能查看"
+    return TeamPermissions(manage, note, why)
 
 
 # --- changing -----------------------------------------------------------------------------------------
@@ -692,8 +730,11 @@ def _members(conn: Connection, team_id: int, on: dt.date) -> list[MemberRow]:
     return out
 
 
-def team_detail(conn: Connection, *, team: str, on: dt.date, month: int | None = None) -> TeamDetail:
-    """Everything the team page shows on day ``on``; figures for ``month`` (default: newest with data)."""
+def team_detail(
+    conn: Connection, *, team: str, on: dt.date, month: int | None = None, now: dt.datetime | None = None
+) -> TeamDetail:
+    """Everything the team page shows on day ``on``; figures for ``month`` (default: newest with data);
+    open requests are overdue against ``now`` (default: the clock)."""
     t = _team(conn, team)
     head = conn.execute(
         select(
@@ -738,7 +779,7 @@ def team_detail(conn: Connection, *, team: str, on: dt.date, month: int | None =
         head_accounts=[(no, name) for no, name in heads],
         accounts=accounts,
         trend=trend,
-        requests=_open_requests(conn, covered_ids, on),
+        requests=_open_requests(conn, covered_ids, as_utc(now) if now else dt.datetime.now(dt.UTC)),
         activity=_activity(conn, t.id),
     )
 
@@ -835,7 +876,7 @@ def _coverage(conn: Connection, members: list[MemberRow], accounts: list[Covered
     return out
 
 
-def _open_requests(conn: Connection, covered_ids, on: dt.date) -> list[OpenRequest]:
+def _open_requests(conn: Connection, covered_ids, now: dt.datetime) -> list[OpenRequest]:
     holder = aliased(OrgUnit)
     rows = conn.execute(
         select(
@@ -852,7 +893,6 @@ def _open_requests(conn: Connection, covered_ids, on: dt.date) -> list[OpenReque
         .where(ServiceRequest.account_id.in_(covered_ids), ServiceRequest.state.in_(OPEN_REQUEST_STATES))
         .order_by(ServiceRequest.due_at)
     ).all()
-    now = dt.datetime.now(dt.UTC)
     return [
         OpenRequest(
             number=r[0],
