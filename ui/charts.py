@@ -186,8 +186,9 @@ class CategoryAxis(pg.AxisItem):
                 )
                 continue
             p.save()
-            # The label ends just under its tick and runs down to the left.
-            p.translate(QPointF(x + metrics.height() * 0.35, top))
+            # The label ends at its tick and runs down to the left; the turned line of text is centred on the
+            # tick, so the last label does not reach past the plot's right edge into the next axis.
+            p.translate(QPointF(x - metrics.height() * 0.35, top))
             p.rotate(-self.angle)
             p.drawText(QRectF(-width, 0, width, metrics.height()), Qt.AlignmentFlag.AlignRight, text)
             p.restore()
