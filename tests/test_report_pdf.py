@@ -4,6 +4,7 @@ runs onto the next page, narratives that wrap across pages, rare characters, and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -22,7 +23,7 @@ from kam_console.fonts import register_pdf_fallback_font, register_pdf_font
 from kam_console.reports.document import Event, Narrative, ReportDocument
 from kam_console.reports.figures import compile_figures
 from kam_console.reports.narrative import narrative_flowables, rich_text
-from kam_console.reports.pdf import chinese_number, format_money, format_pct, render_report_pdf
+from kam_console.reports.pdf import MOVERS_LISTED, chinese_number, format_money, format_pct, render_report_pdf
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 UNITS = ("440100", "440000", "000000")
@@ -288,8 +289,26 @@ def test_every_top_account_and_mover_is_printed(printed):
         assert re.sub(r"\s+", "", a["name"]) in body and a["customer_no"] in p.text
         assert format_money(a["revenue"]) in p.text
     moved = p.doc.figures["accounts_moved"]
-    for a in moved["new"] + moved["churned"]:
+    for a in moved["new"][:MOVERS_LISTED] + moved["churned"][:MOVERS_LISTED]:
         assert a["customer_no"] in p.text and format_money(a["revenue"]) in p.text
+
+
+def test_long_mover_lists_print_the_largest_with_the_count_and_total(printed, tmp_path):
+    base = printed["440100"].doc
+    new = [
+        {"customer_no": f"KN{i:04d}", "name": f"新增客户{i}", "revenue": f"{1000 - i}.50"}
+        for i in range(MOVERS_LISTED + 15)
+    ]
+    figures = dict(base.figures) | {"accounts_moved": {"new": new, "churned": []}}
+    doc = dataclasses.replace(base, figures=figures)
+    path = tmp_path / "movers.pdf"
+    render_report_pdf(doc, path)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    total = sum(Decimal(a["revenue"]) for a in new)
+    assert f"新增客户（{len(new)}户）" in flat and f"合计本月收入{format_money(total)}元" in flat
+    assert f"以下列出收入最高的{MOVERS_LISTED}户" in flat
+    assert "KN0000" in text and f"KN{MOVERS_LISTED - 1:04d}" in text and f"KN{MOVERS_LISTED:04d}" not in text
 
 
 def test_render_to_a_file_object(printed):

@@ -75,6 +75,8 @@ NOTE_BORDER = colors.HexColor("#C55A11")
 UNAPPROVED_BG = colors.HexColor("#EFEFEF")
 
 DASH = "—"
+# New and churned accounts printed per list (largest first); the count and the total cover them all.
+MOVERS_LISTED = 30
 # A heading starts a new page unless this much room is left below it (a heading never ends a page, and
 # "keep with next" would push a heading and a narrative longer than a page to the next page whole).
 SECTION_ROOM = 150
@@ -882,8 +884,14 @@ class _Report:
             if not items:
                 self.text("无")
                 continue
+            total = sum((Decimal(a["revenue"]) for a in items if a.get("revenue")), Decimal(0))
+            shown = items[:MOVERS_LISTED]  # the snapshot lists them by revenue, largest first
+            note = f"合计{revenue_header.removesuffix('（元）')} {format_money(total)} 元"
+            if len(items) > len(shown):
+                note += f"；以下列出收入最高的 {len(shown)} 户"
+            self.text(note + "。", self.styles.small)
             cols = [_Col("客户编号"), _Col("客户名称", flex=True), _Col(revenue_header, numeric=True)]
-            rows = [[a["customer_no"], a["name"], format_money(a["revenue"])] for a in items]
+            rows = [[a["customer_no"], a["name"], format_money(a["revenue"])] for a in shown]
             self.add(_table(cols, rows, self.styles))
 
     def requests(self) -> None:
