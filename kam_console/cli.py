@@ -912,6 +912,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kam_console.cli_teams import add_team_commands
 
     add_team_commands(sub)
+    from kam_console.cli_users import add_user_commands
+
+    add_user_commands(sub)
     return p
 
 

@@ -821,6 +821,37 @@ class TeamActivity(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+# --- users and roles --------------------------------------------------------------------------------
+
+USER_ROLES = ("system_admin", "group_admin", "province_head", "city_head", "customer_manager", "analyst")
+USER_ROLE_LABELS = {
+    "system_admin": "系统管理员",
+    "group_admin": "集团管理员",
+    "province_head": "省负责人",
+    "city_head": "地市负责人",
+    "customer_manager": "客户经理",
+    "analyst": "分析员（只读）",
+}
+
+
+class AppUser(Base):
+    """A login of the console, linked to one staff member and one role. On PostgreSQL the username is also
+    the user's own login role (its password lives only in the server); disabling a user ends the login."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(63), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(63))  # the acting username; None: the installation
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
 class AppSetting(Base):
     """Small key/value facts about the database itself (e.g. that it holds demo data)."""
 

@@ -38,6 +38,7 @@ from kam_console.models import (
     AccountManagerHistory,
     AccountRollup,
     AppSetting,
+    AppUser,
     HeadAppointment,
     MonthlyReport,
     MonthlyReportEvent,
@@ -85,8 +86,11 @@ TEAM_TABLES = (
     VirtualTeamAccount.__table__,
     VirtualTeam.__table__,
 )
-WORKFLOW_TABLES = REQUEST_TABLES + REPORT_TABLES + TEAM_TABLES
+# Users are linked to staff: the demo's staff come and go with it, and so do their logins.
+USER_TABLES = (AppUser.__table__,)
+WORKFLOW_TABLES = REQUEST_TABLES + REPORT_TABLES + TEAM_TABLES + USER_TABLES
 BUSINESS_TABLES = (
+    *USER_TABLES,
     *TEAM_TABLES,
     *REPORT_TABLES,
     *REQUEST_TABLES,

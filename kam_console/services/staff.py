@@ -318,3 +318,38 @@ def deactivate_staff(
         )
     conn.execute(update(Staff).where(Staff.id == staff_id).values(active=False))
     return len(accounts)
+
+
+def staff_export(conn: Connection, *, unit: str, subtree: bool = False) -> list[dict[str, str]]:
+    """The active staff of ``unit`` (and its subtree) as rows of the staff import file:
+    ``employee_no,name,unit_code,position,industry_codes`` (industry codes joined by ``;``)."""
+    path = conn.execute(select(OrgUnit.path).where(OrgUnit.code == unit.strip())).scalar()
+    if path is None:
+        raise NotFound(f"没有代码为 {unit} 的单位", f"no unit with code {unit}")
+    where = (OrgUnit.path == path) | OrgUnit.path.like(path + "/%") if subtree else OrgUnit.path == path
+    people = conn.execute(
+        select(Staff.id, Staff.employee_no, Staff.name, OrgUnit.code, Staff.position)
+        .join(OrgUnit, OrgUnit.id == Staff.unit_id)
+        .where(where, Staff.active.is_(True))
+        .order_by(OrgUnit.code, Staff.employee_no)
+    ).all()
+    codes: dict[int, list[str]] = {}
+    ids = [p.id for p in people]
+    for start in range(0, len(ids), 500):
+        for staff_id, code in conn.execute(
+            select(StaffIndustry.staff_id, Industry.code)
+            .join(Industry, Industry.id == StaffIndustry.industry_id)
+            .where(StaffIndustry.staff_id.in_(ids[start : start + 500]))
+            .order_by(Industry.sort_order, Industry.code)
+        ):
+            codes.setdefault(staff_id, []).append(code)
+    return [
+        {
+            "employee_no": p.employee_no,
+            "name": p.name,
+            "unit_code": p.code,
+            "position": p.position,
+            "industry_codes": ";".join(codes.get(p.id, [])),
+        }
+        for p in people
+    ]
