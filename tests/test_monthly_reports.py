@@ -8,6 +8,7 @@ import json
 import threading
 
 import pytest
+from refusals import assert_refused
 from sqlalchemy import create_engine, text
 
 from kam_console.errors import NotFound, ValidationError
@@ -87,23 +88,8 @@ def ready(db, tmp_path):
     return db
 
 
-def state(conn):
-    """Everything the report tables hold, to show that a refusal wrote nothing."""
-    reports = conn.execute(text("SELECT * FROM monthly_report ORDER BY id")).all()
-    events = conn.execute(text("SELECT * FROM monthly_report_event ORDER BY id")).all()
-    return [tuple(r) for r in reports], [tuple(e) for e in events]
-
-
 def refused(db, call, *fragments, error=ReportNotAllowed):
-    with db.engine.connect() as conn:
-        before = state(conn)
-    with pytest.raises(error) as info, db.engine.begin() as conn:
-        call(conn)
-    for fragment in fragments:
-        assert fragment in str(info.value), str(info.value)
-    with db.engine.connect() as conn:
-        assert state(conn) == before
-    return str(info.value)
+    return assert_refused(db, call, ("monthly_report", "monthly_report_event"), fragments, error)
 
 
 def at(hours: float) -> dt.datetime:

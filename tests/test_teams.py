@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from refusals import assert_refused
 from sqlalchemy import select, text
 
 from kam_console.errors import NotFound, ValidationError
@@ -84,21 +85,13 @@ def seen(conn, who, on=TODAY):
     return {numbers[i] for i in ids}
 
 
-def state(conn):
-    tables = ("virtual_team", "virtual_team_account", "virtual_team_member", "team_activity")
-    return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in tables}
+TEAM_TABLES = ("virtual_team", "virtual_team_account", "virtual_team_member", "team_activity")
 
 
 def refused(db, call, *fragments, error=TeamNotAllowed):
-    with db.engine.connect() as conn:
-        before = state(conn)
-    with pytest.raises(error) as info, db.engine.begin() as conn:
-        call(conn)
-    for fragment in fragments:
-        assert fragment in str(info.value), str(info.value)
-    with db.engine.connect() as conn:
-        assert state(conn) == before
-    return str(info.value)
+    return assert_refused(
+        db, call, ("virtual_team", "virtual_team_account", "virtual_team_member", "team_activity"), fragments, error
+    )
 
 
 def test_a_member_in_one_province_sees_covered_accounts_of_another_until_removed(ready):

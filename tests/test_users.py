@@ -8,6 +8,7 @@ import io
 import uuid
 
 import pytest
+from refusals import assert_refused
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -46,19 +47,8 @@ def ready(db):
             conn.commit()
 
 
-def state(conn):
-    return [tuple(r) for r in conn.execute(text("SELECT * FROM app_user ORDER BY id"))]
-
-
 def refused(db, call, *fragments, error=UserNotAllowed):
-    with db.engine.connect() as conn:
-        before = state(conn)
-    with pytest.raises(error) as info, db.engine.begin() as conn:
-        call(conn)
-    for fragment in fragments:
-        assert fragment in str(info.value), str(info.value)
-    with db.engine.connect() as conn:
-        assert state(conn) == before
+    return assert_refused(db, call, ("app_user",), fragments, error)
 
 
 def test_administration_is_delegated_by_level(ready):
