@@ -112,7 +112,7 @@ def available_months(conn: Connection) -> tuple[int, ...]:
     return tuple(int(m) for m in rows.scalars())
 
 
-def _unit(conn: Connection, code: str) -> tuple[UnitRef, str]:
+def unit_ref(conn: Connection, code: str) -> tuple[UnitRef, str]:
     row = conn.execute(
         select(OrgUnit.code, OrgUnit.name, OrgUnit.short_name, OrgUnit.level, OrgUnit.path).where(OrgUnit.code == code)
     ).first()
@@ -121,7 +121,7 @@ def _unit(conn: Connection, code: str) -> tuple[UnitRef, str]:
     return UnitRef(row.code, row.name, row.short_name, row.level), row.path
 
 
-def _breadcrumb(conn: Connection, path: str) -> tuple[UnitRef, ...]:
+def breadcrumb_of(conn: Connection, path: str) -> tuple[UnitRef, ...]:
     codes = path.split("/")
     rows = {
         r.code: UnitRef(r.code, r.name, r.short_name, r.level)
@@ -132,7 +132,7 @@ def _breadcrumb(conn: Connection, path: str) -> tuple[UnitRef, ...]:
     return tuple(rows[c] for c in codes if c in rows)
 
 
-def _child_units(conn: Connection, code: str) -> dict[str, UnitRef]:
+def child_units(conn: Connection, code: str) -> dict[str, UnitRef]:
     parent = select(OrgUnit.id).where(OrgUnit.code == code).scalar_subquery()
     return {
         r.code: UnitRef(r.code, r.name, r.short_name, r.level)
@@ -199,8 +199,8 @@ def load_analysis(conn: Connection, request: AnalysisRequest, *, check=None) -> 
     so a caller can abandon a selection the user has already left (it raises to stop)."""
     _check(request)
     tick = check or (lambda: None)
-    unit, path = _unit(conn, request.unit)
-    breadcrumb = _breadcrumb(conn, path)
+    unit, path = unit_ref(conn, request.unit)
+    breadcrumb = breadcrumb_of(conn, path)
     months = available_months(conn)
     month = request.month if request.month is not None else (months[-1] if months else None)
     if month is None:
@@ -228,7 +228,7 @@ def load_analysis(conn: Connection, request: AnalysisRequest, *, check=None) -> 
         account_count = _accounts_with_revenue(conn, unit.code, month, account_filters)
     else:
         children = tuple(analytics.figures_by(conn, unit=unit.code, month=month, by="child", filters=filters))
-        child_refs = _child_units(conn, unit.code)
+        child_refs = child_units(conn, unit.code)
     tick()
 
     compare = request.compare
@@ -239,13 +239,13 @@ def load_analysis(conn: Connection, request: AnalysisRequest, *, check=None) -> 
         pool, refs = children, child_refs
         if child_kind == "account" and len(breadcrumb) >= 2:
             parent = breadcrumb[-2].code
-            refs = peers = _child_units(conn, parent)
+            refs = peers = child_units(conn, parent)
             pool = tuple(analytics.figures_by(conn, unit=parent, month=month, by="child", filters=filters))
         biggest = sorted((f for f in pool if f.key in refs and f.key != unit.code), key=lambda f: -f.revenue_fen)
         compare = (unit.code, *[f.key for f in biggest[: MAX_COMPARED - 1]])
     compared = []
     for code in compare:
-        ref = unit if code == unit.code else (child_refs.get(code) or peers.get(code) or _unit(conn, code)[0])
+        ref = unit if code == unit.code else (child_refs.get(code) or peers.get(code) or unit_ref(conn, code)[0])
         points = (
             shown_trend
             if code == unit.code
@@ -310,9 +310,9 @@ def _account_ids(conn: Connection, numbers: set[str]) -> dict[str, int]:
 def compare_candidates(conn: Connection, *, unit: str) -> tuple[UnitRef, ...]:
     """Units that can sit on the comparison chart of ``unit``'s page: the unit, its children and its
     siblings (a city compared with the other cities of its province)."""
-    ref, path = _unit(conn, unit)
+    ref, path = unit_ref(conn, unit)
     parent_code = path.split("/")[-2] if "/" in path else None
-    found = [ref, *_child_units(conn, unit).values()]
+    found = [ref, *child_units(conn, unit).values()]
     if parent_code:
-        found += [u for u in _child_units(conn, parent_code).values() if u.code != unit]
+        found += [u for u in child_units(conn, parent_code).values() if u.code != unit]
     return tuple(found)

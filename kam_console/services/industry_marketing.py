@@ -50,11 +50,11 @@ from kam_console.services.analysis import (
     CHILD_KIND,
     KeyFigure,
     UnitRef,
-    _breadcrumb,
-    _child_units,
-    _unit,
     available_months,
+    breadcrumb_of,
+    child_units,
     key_figures,
+    unit_ref,
 )
 from kam_console.services.industry_catalogue import IndustryOption, industry_options
 
@@ -203,7 +203,7 @@ def specialist_loads(conn: Connection, *, industry: str, unit: str, month: int |
     accounts they are responsible for, all accounts they are responsible for, and the month's revenue of
     those industry accounts. One query; ordered by unit code, then most industry accounts first."""
     industry_id = _industry_id(conn, industry)
-    ref, path = _unit(conn, unit)
+    ref, path = unit_ref(conn, unit)
     specialists = (
         select(Staff.id)
         .join(StaffIndustry, StaffIndustry.staff_id == Staff.id)
@@ -259,7 +259,7 @@ def coverage_gaps(conn: Connection, *, industry: str, unit: str, month: int | No
     """Cities of ``unit``'s area where ``industry`` has accounts (served there, not churned) but no active
     specialist works (see the module docstring), biggest revenue first; and each province's summary."""
     industry_id = _industry_id(conn, industry)
-    ref, path = _unit(conn, unit)
+    ref, path = unit_ref(conn, unit)
     scope = analytics.resolve_scope(conn, unit)
     units = {
         r.id: r
@@ -382,8 +382,8 @@ def load_industry_page(
             raise NotFound(f"没有这个行业代码：{request.industry}", f"unknown industry code {request.industry}")
     else:
         chosen = next((o for o in options if o.active), options[0] if options else None)
-    unit, path = _unit(conn, request.unit)
-    breadcrumb = _breadcrumb(conn, path)
+    unit, path = unit_ref(conn, request.unit)
+    breadcrumb = breadcrumb_of(conn, path)
     months = available_months(conn)
     month = request.month if request.month is not None else (months[-1] if months else None)
     region_kind = CHILD_KIND.get(unit.level, "account")
@@ -405,7 +405,7 @@ def load_industry_page(
         region_units: dict[str, UnitRef] = {}
     else:
         regions = tuple(analytics.figures_by(conn, unit=unit.code, month=month, by="child", filters=filters))
-        region_units = _child_units(conn, unit.code)
+        region_units = child_units(conn, unit.code)
     top = tuple(analytics.top_accounts(conn, unit=unit.code, month=month, n=TOP_ACCOUNTS, filters=filters))
     tick()
     levels = accounts_by_level(conn, industry=code, unit=unit.code)
